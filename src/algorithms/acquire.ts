@@ -1,0 +1,123 @@
+// The all-or-nothing acquisition over one request's limits, as a pure function of their stored states. The memory
+// store applies it directly; the Lua acquire script is its line-by-line mirror (checked by the differential test).
+import type { LimitSpec } from "../core/quota.ts";
+import { grantPeriod } from "./limit-window.ts";
+import { slidingAvailable, slidingRetryAt } from "./sliding-window.ts";
+import { type BucketState, bucketAvailable, bucketRetryAt, MILLI, refillBucket } from "./token-bucket.ts";
+
+/** Stored state of one limit for one tenant. Counters: calendar window (`prev` unused) or sliding buckets. */
+export type SlotState =
+  | { kind: "counter"; prev: number; cur: number }
+  | { kind: "bucket"; state: BucketState | null };
+
+export interface PlanItem {
+  limit: LimitSpec;
+  min: number;
+  want: number;
+}
+
+export interface PlannedItem {
+  granted: number;
+  available: number;
+  periodId: string;
+  resetAtMs: number;
+  retryAtMs: number;
+  /** The state to store when the plan is applied (unchanged when nothing is granted). */
+  next: SlotState;
+}
+
+export interface Plan {
+  ok: boolean;
+  items: PlannedItem[];
+}
+
+interface Evaluated {
+  available: number;
+  resetAtMs: number;
+  retryAtMs: (units: number) => number;
+  state: SlotState;
+}
+
+function evaluate(limit: LimitSpec, slot: SlotState, nowMs: number): Evaluated {
+  const w = limit.window;
+  if (w.kind === "bucket") {
+    const s = refillBucket(w, slot.kind === "bucket" ? slot.state : null, nowMs);
+    const full = bucketRetryAt(w, s, w.burst);
+    return {
+      available: bucketAvailable(s),
+      resetAtMs: full,
+      retryAtMs: (units) => bucketRetryAt(w, s, units),
+      state: { kind: "bucket", state: s },
+    };
+  }
+  const c = slot.kind === "counter" ? slot : { kind: "counter" as const, prev: 0, cur: 0 };
+  const period = grantPeriod(limit, nowMs);
+  if (w.kind === "sliding") {
+    return {
+      available: slidingAvailable(limit.limit, c.prev, c.cur, w.sizeMs, nowMs),
+      resetAtMs: period.endMs,
+      retryAtMs: (units) => slidingRetryAt(limit.limit, c.prev, c.cur, units, w.sizeMs, nowMs),
+      state: c,
+    };
+  }
+  return {
+    available: Math.max(0, limit.limit - c.cur),
+    resetAtMs: period.endMs,
+    retryAtMs: (units) => (units > limit.limit ? Number.POSITIVE_INFINITY : period.endMs),
+    state: c,
+  };
+}
+
+function take(slot: SlotState, units: number): SlotState {
+  if (slot.kind === "counter") return { kind: "counter", prev: slot.prev, cur: slot.cur + units };
+  const s = slot.state!;
+  return { kind: "bucket", state: { milli: Math.max(0, s.milli - units * MILLI), tsMs: s.tsMs } };
+}
+
+/**
+ * Enforced items must each fit `min`, or nothing is taken (a denial consumes nothing). When they fit, an enforced
+ * item takes min(want, available) but at least min; a shadow item takes `want` whatever is left (it never denies,
+ * and its counter shows true usage).
+ */
+export function planAcquire(items: PlanItem[], slots: SlotState[], nowMs: number): Plan {
+  const evals = items.map((it, i) => evaluate(it.limit, slots[i]!, nowMs));
+  const ok = items.every((it, i) => it.limit.mode === "shadow" || evals[i]!.available >= it.min);
+  return {
+    ok,
+    items: items.map((it, i) => {
+      const e = evals[i]!;
+      const periodId = grantPeriod(it.limit, nowMs).id;
+      const retryAtMs = e.available >= it.min ? e.resetAtMs : e.retryAtMs(it.min);
+      if (!ok)
+        return {
+          granted: 0,
+          available: e.available,
+          periodId,
+          resetAtMs: e.resetAtMs,
+          retryAtMs,
+          next: e.state,
+        };
+      const granted = it.limit.mode === "shadow" ? it.want : Math.max(it.min, Math.min(it.want, e.available));
+      return {
+        granted,
+        available: Math.max(0, e.available - granted),
+        periodId,
+        resetAtMs: e.resetAtMs,
+        retryAtMs,
+        next: take(e.state, granted),
+      };
+    }),
+  };
+}
+
+/** Applies a delta to a stored slot: counters never go below 0, buckets never above their burst. */
+export function applyDelta(limit: LimitSpec, slot: SlotState, units: number, nowMs: number): SlotState {
+  const w = limit.window;
+  if (w.kind === "bucket") {
+    const s = refillBucket(w, slot.kind === "bucket" ? slot.state : null, nowMs);
+    const milli = Math.min(w.burst * MILLI, Math.max(0, s.milli - units * MILLI));
+    return { kind: "bucket", state: { milli, tsMs: s.tsMs } };
+  }
+  const c = slot.kind === "counter" ? slot : { kind: "counter" as const, prev: 0, cur: 0 };
+  return { kind: "counter", prev: c.prev, cur: Math.max(0, c.cur + units) };
+}

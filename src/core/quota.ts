@@ -1,0 +1,71 @@
+// Quota domain types shared by every part: windows, limits, plans, costs and decisions.
+
+export type CalendarUnit = "second" | "minute" | "hour" | "day" | "month";
+
+export type WindowSpec =
+  /** Calendar window in UTC: resets at the start of each second/minute/hour/day/month. */
+  | { kind: "fixed"; unit: CalendarUnit }
+  /** Approximate sliding window: current bucket + the previous bucket weighted by its remaining overlap. */
+  | { kind: "sliding"; sizeMs: number }
+  /** Token bucket: `rate` units every `periodMs`, holding at most `burst`. */
+  | { kind: "bucket"; rate: number; periodMs: number; burst: number };
+
+export type LimitMode = "enforce" | "shadow";
+/** strict: exact, spends allowance leased from the store. async: local counts synced periodically (seed 002), may over-admit. */
+export type SyncMode = "strict" | "async";
+export type FailurePolicy = "open" | "closed";
+
+export interface LimitSpec {
+  /** Stable storage identity: `<dimension>:<window label>`, e.g. `requests:minute`, `tokens:sliding:1h`. */
+  id: string;
+  /** Name shown in RateLimit-Policy / RateLimit headers, e.g. `requests-minute`. */
+  name: string;
+  dimension: string;
+  window: WindowSpec;
+  /** Units allowed per window (for a bucket: its burst). */
+  limit: number;
+  mode: LimitMode;
+  sync: SyncMode;
+}
+
+export interface Plan {
+  tenant: string;
+  tier: string;
+  limits: LimitSpec[];
+  failure: FailurePolicy;
+}
+
+/** Units a request costs, per dimension. */
+export type Cost = Record<string, number>;
+
+export type DecisionReason =
+  | "ok" // allowed: every limit fits
+  | "limit" // denied: an enforced limit is exhausted
+  | "store_unavailable" // denied: the store failed and the tier fails closed
+  | "fail_open" // allowed: the store failed and the tier fails open
+  | "disabled"; // allowed: quotas are switched off
+
+export interface LimitState {
+  limit: LimitSpec;
+  /** Units this request costs against the limit's dimension. */
+  cost: number;
+  /** Units left after this decision (never below 0, never above limit). */
+  remaining: number;
+  /** When the window resets (calendar/sliding) or when a unit is next available (bucket), epoch ms. */
+  resetAtMs: number;
+  /** True when this limit alone would deny the request (also reported for shadow limits). */
+  exceeded: boolean;
+}
+
+export interface Decision {
+  allowed: boolean;
+  reason: DecisionReason;
+  tenant: string;
+  tier: string;
+  /** One entry per limit the request touches (costs of 0 included for status reporting). */
+  states: LimitState[];
+  /** For a denial: when the request may succeed, epoch ms. */
+  retryAtMs?: number;
+  /** True when the decision was taken without a store round trip. */
+  local: boolean;
+}

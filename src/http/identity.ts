@@ -1,0 +1,115 @@
+// Tenant identification: API key, JWT claim, trusted header or client IP, in the order the policy gives. The first
+// credential present decides; a present but invalid credential is refused (never silently downgraded to the IP).
+import { verify } from "hono/jwt";
+import { QuotaGateError } from "../core/errors.ts";
+import type { Policy } from "../policy/policy-schema.ts";
+
+export interface Identity {
+  tenant: string;
+  via: "apiKey" | "jwt" | "header" | "ip";
+  /** Tier named by the credential (API key entry or JWT tier claim). */
+  tierHint?: string;
+}
+
+/** Tenant ids are printable ASCII without spaces (they appear in headers, logs and Redis fields). */
+export function validateTenantId(id: string, source: string, maxLength: number): string {
+  if (id.length === 0) throw new QuotaGateError("tenant_invalid", `${source} is empty`);
+  if (id.length > maxLength) {
+    throw new QuotaGateError(
+      "tenant_invalid",
+      `${source} is ${id.length} characters long; the limit is ${maxLength}`,
+    );
+  }
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) {
+      throw new QuotaGateError(
+        "tenant_invalid",
+        `${source} contains a control, space or non-printable character (code 0x${c.toString(16).padStart(2, "0")}) at position ${i}; use printable ASCII`,
+      );
+    }
+  }
+  return id;
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export async function identify(
+  req: Request,
+  identity: Policy["identity"],
+  jwtSecret: string | null,
+): Promise<Identity> {
+  const max = identity.maxIdLength;
+  for (const mode of identity.order) {
+    if (mode === "apiKey" && identity.apiKey.enabled) {
+      const key = req.headers.get(identity.apiKey.header);
+      if (key === null) continue;
+      if (key.length === 0 || key.length > 512)
+        throw new QuotaGateError("unauthenticated", `${identity.apiKey.header} is empty or too long`);
+      const entry = identity.apiKey.keys[await sha256Hex(key)];
+      if (!entry) throw new QuotaGateError("unauthenticated", `unknown API key in ${identity.apiKey.header}`);
+      return { tenant: entry.tenant, via: "apiKey", ...(entry.tier ? { tierHint: entry.tier } : {}) };
+    }
+    if (mode === "jwt" && identity.jwt.enabled && jwtSecret) {
+      const auth = req.headers.get("authorization");
+      if (auth === null || !/^bearer /i.test(auth)) continue;
+      const token = auth.slice(7).trim();
+      if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) {
+        throw new QuotaGateError("unauthenticated", "malformed JWT: expected three base64url segments");
+      }
+      let payload: Record<string, unknown>;
+      try {
+        payload = await verify(token, jwtSecret, {
+          alg: "HS256",
+          ...(identity.jwt.issuer ? { iss: identity.jwt.issuer } : {}),
+          ...(identity.jwt.audience ? { aud: identity.jwt.audience } : {}),
+        });
+      } catch (err) {
+        const why = (err as Error).name?.replace(/^Jwt/, "") || "invalid";
+        throw new QuotaGateError("unauthenticated", `JWT rejected (${why}): ${(err as Error).message}`);
+      }
+      const claim = payload[identity.jwt.claim];
+      if (typeof claim !== "string" && typeof claim !== "number") {
+        throw new QuotaGateError(
+          "unauthenticated",
+          `JWT has no string "${identity.jwt.claim}" claim naming the tenant`,
+        );
+      }
+      const tier = identity.jwt.tierClaim ? payload[identity.jwt.tierClaim] : undefined;
+      return {
+        tenant: validateTenantId(String(claim), `JWT claim "${identity.jwt.claim}"`, max),
+        via: "jwt",
+        ...(typeof tier === "string" ? { tierHint: tier } : {}),
+      };
+    }
+    if (mode === "header" && identity.header.enabled) {
+      const id = req.headers.get(identity.header.name);
+      if (id === null) continue;
+      return { tenant: validateTenantId(id.trim(), identity.header.name, max), via: "header" };
+    }
+    if (mode === "ip" && identity.ip.enabled) {
+      const ip = req.headers.get("cf-connecting-ip");
+      if (!ip) continue;
+      return {
+        tenant: validateTenantId(`ip:${ip}`, "CF-Connecting-IP", max),
+        via: "ip",
+        tierHint: identity.ip.tier,
+      };
+    }
+  }
+  const accepted = [
+    identity.apiKey.enabled && `an API key in ${identity.apiKey.header}`,
+    identity.jwt.enabled && "a JWT bearer token",
+    identity.header.enabled && `a tenant id in ${identity.header.name}`,
+    identity.ip.enabled && "a client IP (CF-Connecting-IP)",
+  ].filter(Boolean);
+  throw new QuotaGateError(
+    "tenant_missing",
+    accepted.length
+      ? `no tenant identified: send ${accepted.join(" or ")}`
+      : "no tenant identification mode is enabled in the policy",
+  );
+}

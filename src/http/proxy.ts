@@ -1,0 +1,78 @@
+// Reverse proxy to the origin: bodies streamed both ways, redirects passed back (never followed), hop-by-hop headers
+// stripped both ways (RFC 9110 §7.6.1), client address forwarded from CF-Connecting-IP only.
+import { problem } from "./problem.ts";
+
+const HOP_BY_HOP = [
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+];
+
+export function stripHopByHop(headers: Headers): Headers {
+  const named = (headers.get("connection") ?? "")
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  for (const h of [...HOP_BY_HOP, ...named]) headers.delete(h);
+  return headers;
+}
+
+export function originUrl(origin: URL, incoming: URL): URL {
+  const base = origin.pathname.replace(/\/$/, "");
+  return new URL(`${base}${incoming.pathname}${incoming.search}`, origin);
+}
+
+export interface ProxyContext {
+  tenant?: string;
+  /** Headers of this gateway that must not reach the origin (admin credentials). */
+  dropHeaders?: string[];
+}
+
+export async function proxyToOrigin(req: Request, origin: URL, ctx: ProxyContext = {}): Promise<Response> {
+  const incoming = new URL(req.url);
+  const target = originUrl(origin, incoming);
+  const headers = stripHopByHop(new Headers(req.headers));
+  headers.delete("host");
+  for (const h of ctx.dropHeaders ?? []) headers.delete(h);
+  for (const [k] of [...headers]) if (k.startsWith("x-quotagate-")) headers.delete(k);
+  const clientIp = req.headers.get("cf-connecting-ip");
+  // Client-supplied X-Forwarded-For can be forged; the edge's CF-Connecting-IP cannot.
+  headers.delete("x-forwarded-for");
+  headers.delete("x-real-ip");
+  if (clientIp) {
+    headers.set("x-forwarded-for", clientIp);
+    headers.set("x-real-ip", clientIp);
+  }
+  headers.set("x-forwarded-proto", incoming.protocol.replace(":", ""));
+  headers.set("x-forwarded-host", incoming.host);
+  if (ctx.tenant) headers.set("x-quotagate-tenant", ctx.tenant);
+
+  let res: Response;
+  try {
+    res = await fetch(target, {
+      method: req.method,
+      headers,
+      body: req.method === "GET" || req.method === "HEAD" ? null : req.body,
+      redirect: "manual",
+    });
+  } catch (err) {
+    return problem(
+      "origin_unreachable",
+      `the origin ${origin.host} could not be reached: ${(err as Error).message}`,
+      {
+        instance: incoming.pathname,
+      },
+    );
+  }
+  return new Response(res.body, {
+    status: res.status,
+    statusText: res.statusText,
+    headers: stripHopByHop(new Headers(res.headers)),
+  });
+}

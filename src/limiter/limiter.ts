@@ -1,0 +1,713 @@
+// The decision: isolate cache (leases, denials, async counters) -> store -> decision, with the failure policy and
+// flush scheduling. Exactness (DESIGN §7.1) rests on one rule: a unit is admitted only out of allowance the store
+// granted for the same period, and check-and-spend runs with no `await` in between.
+
+import { leaseWant } from "../algorithms/lease-sizing.ts";
+import { grantPeriod } from "../algorithms/limit-window.ts";
+import { TtlLru } from "../cache/ttl-lru.ts";
+import type { Clock } from "../core/clock.ts";
+import type { Cost, Decision, LimitSpec, LimitState, Plan } from "../core/quota.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import type { AcquireItem, AcquireResult, Store, UsageDelta } from "../store/store.ts";
+
+export type WaitUntil = (p: Promise<unknown>) => void;
+
+export interface LimiterOptions {
+  store: Store;
+  clock: Clock;
+  metrics: Metrics;
+  /** Entries in the isolate cache (plans, leases, denials, async counters). */
+  cacheSize: number;
+  /** Byte budget of the isolate cache. */
+  cacheBytes?: number;
+  /** How long a denial or a plan is trusted without asking the store again. */
+  cacheTtlMs: number;
+  /** How long a request waits for a store round trip (its own or a coalesced one). */
+  storeTimeoutMs: number;
+  /** Longest span of traffic one lease covers. */
+  leaseHorizonMs?: number;
+  /** Unused allowance idle this long is returned at the next flush. */
+  leaseIdleMs?: number;
+  /** Flushes (returns, async counts, stats) ride on requests at most this often. */
+  flushIntervalMs?: number;
+  /** Validity of a token-bucket lease: tokens taken from the bucket must be spent soon after. */
+  bucketLeaseMs?: number;
+}
+
+interface Lease {
+  kind: "lease";
+  tenant: string;
+  limit: LimitSpec;
+  periodId: string;
+  /** The lease may be spent until then (period end; for a bucket, a short validity). */
+  validUntilMs: number;
+  /** Units this isolate may still admit. */
+  allowance: number;
+  /** Units the store had left after the last grant (for remaining/headers). */
+  storeAvailable: number;
+  resetAtMs: number;
+  grantedAtMs: number;
+  spentSinceGrant: number;
+  lastUsedMs: number;
+}
+
+interface AsyncCounter {
+  kind: "async";
+  tenant: string;
+  limit: LimitSpec;
+  periodId: string;
+  periodEndMs: number;
+  /** Global count at the last sync (our synced units included). */
+  known: number;
+  /** Admitted here, not yet sent. */
+  unsynced: number;
+  /** Sent in the flush under way. */
+  sending: number;
+}
+
+interface Denial {
+  kind: "denial";
+  untilMs: number;
+}
+
+interface CachedPlan {
+  kind: "plan";
+  plan: Plan;
+}
+
+type Entry = Lease | AsyncCounter | Denial | CachedPlan;
+
+const FLEET_COUNTERS = [
+  "allowed",
+  "denied",
+  "local_decisions",
+  "store_calls",
+  "cache_hits",
+  "cache_misses",
+] as const;
+export type FleetCounter = (typeof FLEET_COUNTERS)[number];
+
+const leaseKey = (tenant: string, limit: LimitSpec) => `l\u0000${tenant}\u0000${limit.id}`;
+const asyncKey = (tenant: string, limit: LimitSpec) => `a\u0000${tenant}\u0000${limit.id}`;
+const denialKey = (tenant: string, limit: LimitSpec) => `d\u0000${tenant}\u0000${limit.id}`;
+const planKey = (tenant: string) => `p\u0000${tenant}`;
+const deltaKey = (d: Pick<UsageDelta, "tenant" | "limit" | "periodId">) =>
+  `${d.tenant}\u0000${d.limit.id}\u0000${d.periodId}`;
+
+class TimeoutError extends Error {}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`store did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+export class Limiter {
+  readonly store: Store;
+  readonly metrics: Metrics;
+  readonly cache: TtlLru<Entry>;
+  private readonly clock: Clock;
+  private readonly o: Required<Omit<LimiterOptions, "store" | "clock" | "metrics">>;
+  /** Deltas waiting for the next flush, merged per (tenant, limit, period) so they stay bounded. */
+  private readonly pending = new Map<string, UsageDelta>();
+  private readonly inflight = new Map<string, Promise<AcquireResult>>();
+  private readonly fleet: Record<FleetCounter, number> = Object.fromEntries(
+    FLEET_COUNTERS.map((c) => [c, 0]),
+  ) as Record<FleetCounter, number>;
+  private flushing: Promise<void> | null = null;
+  private lastFlushAtMs: number;
+  private flushSoon = false;
+
+  constructor(opts: LimiterOptions) {
+    this.store = opts.store;
+    this.clock = opts.clock;
+    this.metrics = opts.metrics;
+    this.o = {
+      cacheSize: opts.cacheSize,
+      cacheBytes: opts.cacheBytes ?? Math.max(1 << 20, opts.cacheSize * 512),
+      cacheTtlMs: opts.cacheTtlMs,
+      storeTimeoutMs: opts.storeTimeoutMs,
+      leaseHorizonMs: opts.leaseHorizonMs ?? 60_000,
+      leaseIdleMs: opts.leaseIdleMs ?? 30_000,
+      flushIntervalMs: opts.flushIntervalMs ?? 10_000,
+      bucketLeaseMs: opts.bucketLeaseMs ?? 1_000,
+    };
+    this.lastFlushAtMs = this.clock.now();
+    this.cache = new TtlLru<Entry>({
+      maxEntries: this.o.cacheSize,
+      maxBytes: this.o.cacheBytes,
+      ttlMs: this.o.cacheTtlMs,
+      clock: this.clock,
+      sizeOf: (k, v) => 2 * k.length + (v.kind === "plan" ? 64 + 96 * v.plan.limits.length : 96),
+      // An evicted lease's allowance goes back at the next flush; an evicted async count is sent then.
+      onEvict: (_k, v) => {
+        if (v.kind === "lease" && v.allowance > 0)
+          this.queue({ tenant: v.tenant, limit: v.limit, periodId: v.periodId, units: -v.allowance });
+        if (v.kind === "async" && v.unsynced > 0)
+          this.queue({ tenant: v.tenant, limit: v.limit, periodId: v.periodId, units: v.unsynced });
+      },
+    });
+  }
+
+  /** Cached plan lookup: `load` runs on a miss and its result is kept for the cache TTL; when it fails (store
+   * down) `fallback` (the policy alone) serves for a few seconds. */
+  async plan(tenant: string, load: () => Promise<Plan>, fallback: () => Plan): Promise<Plan> {
+    const hit = this.cache.get(planKey(tenant));
+    if (hit?.kind === "plan") {
+      this.metrics.inc("quotagate_cache_hits_total", { kind: "plan" });
+      return hit.plan;
+    }
+    this.metrics.inc("quotagate_cache_misses_total", { kind: "plan" });
+    this.metrics.inc("quotagate_store_calls_total", { op: "tenant" });
+    this.fleet.store_calls++;
+    try {
+      const plan = await withTimeout(load(), this.o.storeTimeoutMs);
+      this.cache.set(planKey(tenant), { kind: "plan", plan });
+      return plan;
+    } catch {
+      this.metrics.inc("quotagate_store_errors_total", { op: "tenant" });
+      const plan = fallback();
+      this.cache.set(planKey(tenant), { kind: "plan", plan }, Math.min(5_000, this.o.cacheTtlMs));
+      return plan;
+    }
+  }
+
+  warmPlan(plan: Plan): void {
+    this.cache.set(planKey(plan.tenant), { kind: "plan", plan });
+  }
+
+  forgetTenant(tenant: string): void {
+    this.cache.delete(planKey(tenant));
+    for (const [k] of [...this.cache.entries()])
+      if (k.split("\u0000")[1] === tenant && !k.startsWith("l")) this.cache.delete(k);
+  }
+
+  /** Decides a request: all of its limits at once, all or nothing. */
+  async decide(plan: Plan, cost: Cost, waitUntil: WaitUntil): Promise<Decision> {
+    const touched = plan.limits.filter((l) => (cost[l.dimension] ?? 0) > 0);
+    let now = this.clock.now();
+    const local = this.tryLocal(plan, touched, cost, now);
+    if (local) return this.finish(local, now, waitUntil);
+
+    // Coalesce: while a refill for this tenant is under way, wait for it (bounded) and look again.
+    for (let i = 0; i < 2; i++) {
+      const running = this.inflight.get(plan.tenant);
+      if (!running) break;
+      try {
+        await withTimeout(running, this.o.storeTimeoutMs);
+      } catch {
+        break; // the owner applies the failure policy for itself; we go on with our own attempt
+      }
+      now = this.clock.now();
+      const again = this.tryLocal(plan, touched, cost, now);
+      if (again) return this.finish(again, now, waitUntil);
+    }
+    return this.finish(await this.refill(plan, touched, cost, waitUntil), this.clock.now(), waitUntil);
+  }
+
+  /** Decision from isolate state alone (no I/O), or null when the store must be asked. */
+  private tryLocal(plan: Plan, touched: LimitSpec[], cost: Cost, now: number): Decision | null {
+    let deniedUntil = 0;
+    for (const l of touched) {
+      if (l.mode !== "enforce") continue;
+      const d = this.cache.peek(denialKey(plan.tenant, l));
+      if (d?.kind === "denial" && d.untilMs > now) deniedUntil = Math.max(deniedUntil, d.untilMs);
+    }
+    if (deniedUntil > 0) {
+      this.metrics.inc("quotagate_cache_hits_total", { kind: "denial" });
+      return this.denial(plan, touched, cost, now, deniedUntil, true);
+    }
+    // Async limits decide locally in every case.
+    const asyncDeny = this.asyncDenial(plan, touched, cost, now);
+    if (asyncDeny) return asyncDeny;
+    for (const l of touched) {
+      if (l.sync !== "strict") continue;
+      const lease = this.validLease(plan.tenant, l, now);
+      if (!lease || lease.allowance < (cost[l.dimension] ?? 0)) {
+        this.metrics.inc("quotagate_cache_misses_total", { kind: "lease" });
+        return null;
+      }
+    }
+    // Every limit fits: spend (synchronously, right after the check).
+    for (const l of touched) {
+      const c = cost[l.dimension] ?? 0;
+      if (l.sync === "strict") {
+        const lease = this.validLease(plan.tenant, l, now)!;
+        lease.allowance -= c;
+        lease.spentSinceGrant += c;
+        lease.lastUsedMs = now;
+      } else {
+        this.spendAsync(plan.tenant, l, c, now);
+      }
+    }
+    this.metrics.inc("quotagate_cache_hits_total", { kind: "lease" });
+    return {
+      allowed: true,
+      reason: "ok",
+      tenant: plan.tenant,
+      tier: plan.tier,
+      states: this.states(plan, touched, cost, now),
+      local: true,
+    };
+  }
+
+  private async refill(
+    plan: Plan,
+    touched: LimitSpec[],
+    cost: Cost,
+    waitUntil: WaitUntil,
+  ): Promise<Decision> {
+    const now = this.clock.now();
+    const asyncDeny = this.asyncDenial(plan, touched, cost, now);
+    if (asyncDeny) return asyncDeny;
+    const strict = touched.filter((l) => l.sync === "strict");
+    // Reserve what this isolate already holds before awaiting, so interleaved requests cannot spend it twice.
+    const reserved = strict.map((l) => {
+      const lease = this.validLease(plan.tenant, l, now);
+      const take = lease ? Math.min(lease.allowance, cost[l.dimension] ?? 0) : 0;
+      if (lease) lease.allowance -= take;
+      return take;
+    });
+    const items: AcquireItem[] = strict.map((l, i) => {
+      const need = (cost[l.dimension] ?? 0) - reserved[i]!;
+      const lease = this.validLease(plan.tenant, l, now);
+      const period = grantPeriod(l, now);
+      const elapsed = lease ? Math.max(1_000, now - lease.grantedAtMs) : 0;
+      const want = leaseWant({
+        limit: l,
+        need,
+        ratePerMs: lease ? lease.spentSinceGrant / elapsed : 0,
+        periodLeftMs: l.window.kind === "bucket" ? this.o.bucketLeaseMs : period.endMs - now,
+        maxHorizonMs: this.o.leaseHorizonMs,
+        initialUnits: Math.max(1, Math.ceil(l.limit / 100)),
+      });
+      return { limit: l, min: need, want };
+    });
+    const unreserve = () => {
+      strict.forEach((l, i) => {
+        const lease = this.validLease(plan.tenant, l, now);
+        if (lease) lease.allowance += reserved[i]!;
+        else if (reserved[i]! > 0)
+          this.queue({
+            tenant: plan.tenant,
+            limit: l,
+            periodId: grantPeriod(l, now).id,
+            units: -reserved[i]!,
+          });
+      });
+    };
+
+    const started = Date.now();
+    const call = this.store.acquire(plan.tenant, items, now);
+    this.inflight.set(plan.tenant, call);
+    // The I/O belongs to this request: keep it alive for the waiters even if this request ends first.
+    waitUntil(call.catch(() => undefined));
+    this.metrics.inc("quotagate_store_calls_total", { op: "acquire" });
+    this.fleet.store_calls++;
+    let res: AcquireResult;
+    try {
+      res = await withTimeout(call, this.o.storeTimeoutMs);
+      this.metrics.observe("quotagate_store_latency_seconds", (Date.now() - started) / 1000, {
+        op: "acquire",
+      });
+    } catch (err) {
+      this.metrics.inc("quotagate_store_errors_total", { op: "acquire" });
+      if (err instanceof TimeoutError) {
+        // If the store answers after we gave up, its grant is returned rather than stranded.
+        call.then(
+          (late) => this.returnGrant(plan.tenant, items, late),
+          () => undefined,
+        );
+      }
+      unreserve();
+      return this.onStoreFailure(plan, touched, cost, now);
+    } finally {
+      if (this.inflight.get(plan.tenant) === call) this.inflight.delete(plan.tenant);
+    }
+
+    const after = this.clock.now();
+    if (!res.ok) {
+      unreserve();
+      let retryAt = after;
+      res.items.forEach((g, i) => {
+        const it = items[i]!;
+        if (it.limit.mode === "enforce" && g.available < it.min) {
+          retryAt = Math.max(retryAt, g.retryAtMs);
+          // Cache the denial (bounded by the cache TTL: other isolates may return allowance sooner).
+          const until = Math.min(g.retryAtMs, after + this.o.cacheTtlMs);
+          if (until > after)
+            this.cache.set(
+              denialKey(plan.tenant, it.limit),
+              { kind: "denial", untilMs: until },
+              until - after,
+            );
+        }
+        this.absorb(plan.tenant, it.limit, g.periodId, 0, g.available, g.resetAtMs, after);
+      });
+      return this.denial(plan, touched, cost, after, retryAt, false);
+    }
+    this.metrics.inc("quotagate_lease_grants_total");
+    res.items.forEach((g, i) => {
+      const l = items[i]!.limit;
+      const c = cost[l.dimension] ?? 0;
+      this.metrics.inc("quotagate_lease_units_granted_total", {}, g.granted);
+      const lease = this.absorb(
+        plan.tenant,
+        l,
+        g.periodId,
+        reserved[i]! + g.granted - c,
+        g.available,
+        g.resetAtMs,
+        after,
+      );
+      lease.spentSinceGrant = c;
+      lease.grantedAtMs = after;
+      lease.lastUsedMs = after;
+      if (l.mode === "shadow" && g.available === 0 && g.granted < c)
+        this.metrics.inc("quotagate_shadow_denials_total");
+    });
+    for (const l of touched)
+      if (l.sync === "async") this.spendAsync(plan.tenant, l, cost[l.dimension] ?? 0, after);
+    return {
+      allowed: true,
+      reason: "ok",
+      tenant: plan.tenant,
+      tier: plan.tier,
+      states: this.states(plan, touched, cost, after),
+      local: false,
+    };
+  }
+
+  /** Puts a grant's units into the lease of its period (a lease of an older period is returned first). */
+  private absorb(
+    tenant: string,
+    limit: LimitSpec,
+    periodId: string,
+    units: number,
+    storeAvailable: number,
+    resetAtMs: number,
+    now: number,
+  ): Lease {
+    const key = leaseKey(tenant, limit);
+    const cur = this.cache.peek(key);
+    let lease = cur?.kind === "lease" ? cur : undefined;
+    if (lease && lease.periodId !== periodId) {
+      if (lease.allowance > 0)
+        this.queue({ tenant, limit, periodId: lease.periodId, units: -lease.allowance });
+      lease = undefined;
+    }
+    const validUntilMs =
+      limit.window.kind === "bucket" ? now + this.o.bucketLeaseMs : grantPeriod(limit, now).endMs;
+    if (!lease) {
+      lease = {
+        kind: "lease",
+        tenant,
+        limit,
+        periodId,
+        validUntilMs,
+        allowance: 0,
+        storeAvailable,
+        resetAtMs,
+        grantedAtMs: now,
+        spentSinceGrant: 0,
+        lastUsedMs: now,
+      };
+      // Leases outlive their period in the cache so that the flush can return what they still hold.
+      this.cache.set(
+        key,
+        lease,
+        Math.max(validUntilMs - now, 0) + this.o.leaseIdleMs + this.o.flushIntervalMs * 6,
+      );
+    }
+    lease.allowance += units;
+    lease.storeAvailable = storeAvailable;
+    lease.resetAtMs = resetAtMs;
+    lease.validUntilMs = validUntilMs;
+    return lease;
+  }
+
+  private validLease(tenant: string, limit: LimitSpec, now: number): Lease | undefined {
+    const v = this.cache.peek(leaseKey(tenant, limit));
+    if (v?.kind !== "lease") return undefined;
+    if (now >= v.validUntilMs || v.periodId !== grantPeriod(limit, now).id) return undefined;
+    return v;
+  }
+
+  private returnGrant(tenant: string, items: AcquireItem[], res: AcquireResult): void {
+    if (!res.ok) return;
+    res.items.forEach((g, i) => {
+      if (g.granted > 0)
+        this.queue({ tenant, limit: items[i]!.limit, periodId: g.periodId, units: -g.granted });
+    });
+  }
+
+  private asyncCounter(tenant: string, l: LimitSpec, now: number): AsyncCounter {
+    const key = asyncKey(tenant, l);
+    const period = grantPeriod(l, now);
+    const v = this.cache.peek(key);
+    if (v?.kind === "async" && v.periodId === period.id) return v;
+    if (v?.kind === "async" && v.unsynced > 0)
+      this.queue({ tenant, limit: l, periodId: v.periodId, units: v.unsynced });
+    const fresh: AsyncCounter = {
+      kind: "async",
+      tenant,
+      limit: l,
+      periodId: period.id,
+      periodEndMs: period.endMs,
+      known: 0,
+      unsynced: 0,
+      sending: 0,
+    };
+    this.cache.set(key, fresh, period.endMs - now + this.o.flushIntervalMs * 6);
+    this.flushSoon = true; // seed 002: the first request of a window syncs
+    return fresh;
+  }
+
+  private asyncDenial(plan: Plan, touched: LimitSpec[], cost: Cost, now: number): Decision | null {
+    for (const l of touched) {
+      if (l.sync !== "async" || l.mode !== "enforce") continue;
+      const a = this.asyncCounter(plan.tenant, l, now);
+      if (a.known + a.sending + a.unsynced + (cost[l.dimension] ?? 0) > l.limit) {
+        return this.denial(plan, touched, cost, now, a.periodEndMs, true);
+      }
+    }
+    return null;
+  }
+
+  private spendAsync(tenant: string, l: LimitSpec, units: number, now: number): void {
+    const a = this.asyncCounter(tenant, l, now);
+    a.unsynced += units;
+  }
+
+  private onStoreFailure(plan: Plan, touched: LimitSpec[], cost: Cost, now: number): Decision {
+    if (plan.failure === "closed") {
+      return {
+        allowed: false,
+        reason: "store_unavailable",
+        tenant: plan.tenant,
+        tier: plan.tier,
+        states: this.states(plan, touched, cost, now),
+        retryAtMs: now + 1_000,
+        local: true,
+      };
+    }
+    // Fail open: admit, and settle the admitted units with the store at a later flush (invariant 4).
+    for (const l of touched) {
+      const c = cost[l.dimension] ?? 0;
+      if (l.sync === "strict")
+        this.queue({ tenant: plan.tenant, limit: l, periodId: grantPeriod(l, now).id, units: c });
+      else this.spendAsync(plan.tenant, l, c, now);
+    }
+    return {
+      allowed: true,
+      reason: "fail_open",
+      tenant: plan.tenant,
+      tier: plan.tier,
+      states: this.states(plan, touched, cost, now),
+      local: true,
+    };
+  }
+
+  private denial(
+    plan: Plan,
+    touched: LimitSpec[],
+    cost: Cost,
+    now: number,
+    retryAtMs: number,
+    local: boolean,
+  ): Decision {
+    return {
+      allowed: false,
+      reason: "limit",
+      tenant: plan.tenant,
+      tier: plan.tier,
+      states: this.states(plan, touched, cost, now),
+      retryAtMs,
+      local,
+    };
+  }
+
+  /** What the isolate knows of each limit: the store's last answer plus the allowance still held here. */
+  private states(plan: Plan, touched: LimitSpec[], cost: Cost, now: number): LimitState[] {
+    return touched.map((l) => {
+      const c = cost[l.dimension] ?? 0;
+      const d = this.cache.peek(denialKey(plan.tenant, l));
+      const denied = d?.kind === "denial" && d.untilMs > now;
+      if (l.sync === "async") {
+        const a = this.asyncCounter(plan.tenant, l, now);
+        const remaining = Math.max(0, l.limit - a.known - a.sending - a.unsynced);
+        return { limit: l, cost: c, remaining, resetAtMs: a.periodEndMs, exceeded: remaining < c };
+      }
+      const lease = this.validLease(plan.tenant, l, now);
+      const period = grantPeriod(l, now);
+      if (!lease)
+        return {
+          limit: l,
+          cost: c,
+          remaining: denied ? 0 : l.limit,
+          resetAtMs: period.endMs,
+          exceeded: denied,
+        };
+      const remaining = denied ? 0 : Math.min(l.limit, Math.max(0, lease.storeAvailable + lease.allowance));
+      return { limit: l, cost: c, remaining, resetAtMs: lease.resetAtMs, exceeded: denied };
+    });
+  }
+
+  private finish(d: Decision, now: number, waitUntil: WaitUntil): Decision {
+    const outcome = d.allowed ? "allowed" : "denied";
+    this.metrics.inc("quotagate_decisions_total", { outcome, reason: d.reason });
+    if (d.local) this.metrics.inc("quotagate_local_decisions_total");
+    this.fleet[d.allowed ? "allowed" : "denied"]++;
+    if (d.local) {
+      this.fleet.local_decisions++;
+      this.fleet.cache_hits++;
+    } else {
+      this.fleet.cache_misses++;
+    }
+    this.maybeFlush(now, waitUntil);
+    return d;
+  }
+
+  /** Records a decision taken without the limiter (quotas disabled, exempt routes are not counted). */
+  count(outcome: "allowed" | "denied"): void {
+    this.fleet[outcome]++;
+  }
+
+  private queue(d: UsageDelta): void {
+    const k = deltaKey(d);
+    const cur = this.pending.get(k);
+    if (cur) cur.units += d.units;
+    else this.pending.set(k, { ...d });
+  }
+
+  maybeFlush(now: number, waitUntil: WaitUntil): void {
+    if (this.flushing) return;
+    if (this.flushSoon || now - this.lastFlushAtMs >= this.o.flushIntervalMs || this.pending.size >= 1_000) {
+      waitUntil(this.flush());
+    }
+  }
+
+  /** Sends returns, async counts, fail-open settlements and fleet stats in one round trip. `returnAll` also gives
+   * back every lease's unused allowance (cache clear, tests). Never loses a delta: a failed flush re-queues it. */
+  flush(opts: { returnAll?: boolean } = {}): Promise<void> {
+    if (this.flushing) return opts.returnAll ? this.flushing.then(() => this.flush(opts)) : this.flushing;
+    this.flushing = this.doFlush(opts.returnAll ?? false).finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async doFlush(returnAll: boolean): Promise<void> {
+    const now = this.clock.now();
+    this.lastFlushAtMs = now;
+    this.flushSoon = false;
+    const sendingAsync: AsyncCounter[] = [];
+    for (const [, e] of this.cache.entries()) {
+      if (e.kind === "lease" && e.allowance > 0) {
+        const expired = now >= e.validUntilMs || e.periodId !== grantPeriod(e.limit, now).id;
+        if (returnAll || expired || now - e.lastUsedMs >= this.o.leaseIdleMs) {
+          this.queue({ tenant: e.tenant, limit: e.limit, periodId: e.periodId, units: -e.allowance });
+          this.metrics.inc("quotagate_lease_units_returned_total", {}, e.allowance);
+          e.allowance = 0;
+        }
+      } else if (e.kind === "async" && (e.unsynced > 0 || e.known === 0)) {
+        e.sending = e.unsynced;
+        e.unsynced = 0;
+        sendingAsync.push(e);
+      }
+    }
+    const asyncDeltas: UsageDelta[] = sendingAsync.map((a) => ({
+      tenant: a.tenant,
+      limit: a.limit,
+      periodId: a.periodId,
+      units: a.sending,
+    }));
+    const deltas = [...this.pending.values()].filter((d) => d.units !== 0);
+    this.pending.clear();
+    const counts: Record<string, number> = {};
+    for (const c of FLEET_COUNTERS) {
+      if (this.fleet[c] > 0) counts[c] = this.fleet[c];
+      this.fleet[c] = 0;
+    }
+    if (deltas.length === 0 && asyncDeltas.length === 0 && Object.keys(counts).length === 0) return;
+    counts.store_calls = (counts.store_calls ?? 0) + 1;
+    const started = Date.now();
+    this.metrics.inc("quotagate_store_calls_total", { op: "flush" });
+    try {
+      const totals = await withTimeout(
+        this.store.flush({
+          deltas: [...deltas, ...asyncDeltas],
+          stats: { dayId: grantPeriod(dayLimit, now).id, counts },
+          nowMs: now,
+        }),
+        this.o.storeTimeoutMs * 2,
+      );
+      this.metrics.observe("quotagate_store_latency_seconds", (Date.now() - started) / 1000, { op: "flush" });
+      sendingAsync.forEach((a, i) => {
+        a.known = totals[deltas.length + i] ?? a.known + a.sending;
+        a.sending = 0;
+      });
+      this.metrics.inc("quotagate_flushes_total", { outcome: "ok" });
+    } catch {
+      this.metrics.inc("quotagate_store_errors_total", { op: "flush" });
+      this.metrics.inc("quotagate_flushes_total", { outcome: "error" });
+      for (const d of deltas) this.queue(d);
+      for (const a of sendingAsync) {
+        a.unsynced += a.sending;
+        a.sending = 0;
+      }
+      for (const [c, v] of Object.entries(counts))
+        this.fleet[c as FleetCounter] += c === "store_calls" ? v - 1 : v;
+    }
+  }
+
+  /** Live usage of a tenant's limits: the store's count plus what this isolate still holds unspent. */
+  async status(plan: Plan): Promise<LimitState[]> {
+    const now = this.clock.now();
+    this.metrics.inc("quotagate_store_calls_total", { op: "read" });
+    this.fleet.store_calls++;
+    const readings = await withTimeout(this.store.read(plan.tenant, plan.limits, now), this.o.storeTimeoutMs);
+    return plan.limits.map((l, i) => {
+      const r = readings[i]!;
+      const lease = l.sync === "strict" ? this.validLease(plan.tenant, l, now) : undefined;
+      const a = l.sync === "async" ? this.asyncCounter(plan.tenant, l, now) : undefined;
+      const held = lease?.allowance ?? 0;
+      const unsent = a ? a.unsynced + a.sending : 0;
+      const remaining = Math.min(l.limit, Math.max(0, r.available + held - unsent));
+      return { limit: l, cost: 0, remaining, resetAtMs: r.resetAtMs, exceeded: remaining <= 0 };
+    });
+  }
+
+  /** Cache and counters of this isolate, for admin stats and health. */
+  snapshot() {
+    return {
+      cacheSize: this.cache.size,
+      cacheMaxSize: this.cache.maxEntries,
+      cacheBytes: this.cache.byteSize,
+      pendingDeltas: this.pending.size,
+    };
+  }
+
+  /** Returns every lease, sends every count, then empties the isolate cache. */
+  async clear(): Promise<void> {
+    await this.flush({ returnAll: true });
+    this.cache.clear();
+  }
+}
+
+/** Stats are kept per UTC day. */
+const dayLimit: LimitSpec = {
+  id: "stats:day",
+  name: "stats",
+  dimension: "stats",
+  window: { kind: "fixed", unit: "day" },
+  limit: 1,
+  mode: "shadow",
+  sync: "async",
+};
+
+export function createLimiter(opts: LimiterOptions): Limiter {
+  return new Limiter(opts);
+}

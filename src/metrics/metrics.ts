@@ -1,0 +1,130 @@
+// Isolate-level counters and histograms and their Prometheus text exposition (format 0.0.4). Labels are bounded sets
+// (outcome, reason, op, kind), never request or tenant ids.
+
+type Labels = Record<string, string>;
+
+interface Family {
+  help: string;
+  type: "counter" | "gauge" | "histogram";
+}
+
+export const metricFamilies = {
+  quotagate_decisions_total: { help: "Quota decisions by outcome and reason.", type: "counter" },
+  quotagate_local_decisions_total: { help: "Decisions taken without a store round trip.", type: "counter" },
+  quotagate_store_calls_total: { help: "Store round trips by operation.", type: "counter" },
+  quotagate_store_errors_total: { help: "Failed store round trips by operation.", type: "counter" },
+  quotagate_store_latency_seconds: { help: "Store round-trip latency.", type: "histogram" },
+  quotagate_cache_hits_total: { help: "Isolate cache hits by kind (plan, lease, denial).", type: "counter" },
+  quotagate_cache_misses_total: { help: "Isolate cache misses by kind.", type: "counter" },
+  quotagate_lease_grants_total: { help: "Lease grants received from the store.", type: "counter" },
+  quotagate_lease_units_granted_total: { help: "Units granted by leases.", type: "counter" },
+  quotagate_lease_units_returned_total: {
+    help: "Unused leased units returned to the store.",
+    type: "counter",
+  },
+  quotagate_flushes_total: { help: "Flushes by outcome.", type: "counter" },
+  quotagate_shadow_denials_total: { help: "Requests a shadow limit would have denied.", type: "counter" },
+  quotagate_cache_entries: { help: "Entries held in the isolate cache.", type: "gauge" },
+} satisfies Record<string, Family>;
+
+export type MetricName = keyof typeof metricFamilies;
+
+/** Upper bounds of the latency histogram, seconds. */
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+const labelKey = (labels: Labels) =>
+  Object.keys(labels)
+    .sort()
+    .map(
+      (k) => `${k}="${String(labels[k]).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`,
+    )
+    .join(",");
+
+interface Histogram {
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+export class Metrics {
+  private readonly values = new Map<MetricName, Map<string, number>>();
+  private readonly histograms = new Map<MetricName, Map<string, Histogram>>();
+
+  inc(name: MetricName, labels: Labels = {}, by = 1): void {
+    let series = this.values.get(name);
+    if (!series) {
+      series = new Map();
+      this.values.set(name, series);
+    }
+    const k = labelKey(labels);
+    series.set(k, (series.get(k) ?? 0) + by);
+  }
+
+  set(name: MetricName, value: number, labels: Labels = {}): void {
+    let series = this.values.get(name);
+    if (!series) {
+      series = new Map();
+      this.values.set(name, series);
+    }
+    series.set(labelKey(labels), value);
+  }
+
+  observe(name: MetricName, seconds: number, labels: Labels = {}): void {
+    let series = this.histograms.get(name);
+    if (!series) {
+      series = new Map();
+      this.histograms.set(name, series);
+    }
+    const k = labelKey(labels);
+    let h = series.get(k);
+    if (!h) {
+      h = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
+      series.set(k, h);
+    }
+    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) h.counts[i]!++;
+    h.sum += seconds;
+    h.count++;
+  }
+
+  /** Sum of a counter over all its label sets, or of those matching `where`. */
+  total(name: MetricName, where: Labels = {}): number {
+    let sum = 0;
+    const want = Object.entries(where).map(([k, v]) => `${k}="${v}"`);
+    for (const [k, v] of this.values.get(name) ?? []) if (want.every((w) => k.includes(w))) sum += v;
+    return sum;
+  }
+
+  reset(): void {
+    this.values.clear();
+    this.histograms.clear();
+  }
+
+  /** Prometheus text exposition: HELP and TYPE per family, then its samples. */
+  render(): string {
+    const out: string[] = [];
+    for (const [name, fam] of Object.entries(metricFamilies) as Array<[MetricName, Family]>) {
+      out.push(`# HELP ${name} ${fam.help}`, `# TYPE ${name} ${fam.type}`);
+      if (fam.type === "histogram") {
+        for (const [k, h] of this.histograms.get(name) ?? []) {
+          const sep = k ? "," : "";
+          BUCKETS.forEach((b, i) => {
+            out.push(`${name}_bucket{${k}${sep}le="${b}"} ${h.counts[i]}`);
+          });
+          out.push(`${name}_bucket{${k}${sep}le="+Inf"} ${h.count}`);
+          out.push(
+            `${name}_sum${k ? `{${k}}` : ""} ${h.sum}`,
+            `${name}_count${k ? `{${k}}` : ""} ${h.count}`,
+          );
+        }
+        continue;
+      }
+      const series = this.values.get(name);
+      if (!series || series.size === 0) {
+        if (fam.type === "counter" || fam.type === "gauge") out.push(`${name} 0`);
+        continue;
+      }
+      for (const [k, v] of series) out.push(`${name}${k ? `{${k}}` : ""} ${v}`);
+    }
+    return `${out.join("\n")}\n`;
+  }
+}

@@ -1,0 +1,90 @@
+// Compiles the validated policy into what the hot path needs: limit specs per tier, a plan resolver, route pricing
+// and the exempt-route matcher. Built once per isolate.
+import type { Cost, FailurePolicy, LimitSpec, Plan } from "../core/quota.ts";
+import type { LimitConfig, Policy } from "./policy-schema.ts";
+import { parseWindow, policyName } from "./window-spec.ts";
+
+export interface TenantOverridesInput {
+  limits?: Array<Partial<LimitConfig> & { window: string }> | undefined;
+  failure?: FailurePolicy | undefined;
+}
+
+export interface CompiledPolicy {
+  readonly policy: Policy;
+  readonly tierNames: readonly string[];
+  /** Limits of a tenant in a tier, with per-tenant overrides applied. Throws on an unknown tier. */
+  plan(tenant: string, tier: string, overrides?: TenantOverridesInput): Plan;
+  /** Units a request costs per dimension (first matching route rule; else 1 request). */
+  price(method: string, path: string): Cost;
+  isExempt(path: string): boolean;
+  hasTier(tier: string): boolean;
+}
+
+export function compileLimit(l: Partial<LimitConfig> & { window: string }): LimitSpec {
+  const parsed = parseWindow(l.window);
+  if (!parsed.ok) throw new Error(parsed.message);
+  const dimension = l.dimension ?? "requests";
+  const limit = parsed.window.kind === "bucket" ? parsed.window.burst : (l.limit ?? 0);
+  return {
+    id: `${dimension}:${l.window}`,
+    name: l.name ?? policyName(dimension, l.window),
+    dimension,
+    window: parsed.window,
+    limit,
+    mode: l.mode ?? "enforce",
+    sync: l.sync ?? "strict",
+  };
+}
+
+/** `*` matches any run of characters (slashes included); everything else is literal. */
+export function compilePathPattern(pattern: string): RegExp {
+  const body = pattern
+    .split("*")
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+    .join(".*");
+  return new RegExp(`^${body}$`);
+}
+
+export function compilePolicy(policy: Policy): CompiledPolicy {
+  const tiers = new Map<string, { limits: LimitSpec[]; failure: FailurePolicy }>();
+  for (const [name, t] of Object.entries(policy.tiers)) {
+    tiers.set(name, { limits: t.limits.map(compileLimit), failure: t.failure ?? policy.failure });
+  }
+  const routes = policy.routes.map((r) => ({
+    method: r.method,
+    re: compilePathPattern(r.path),
+    cost: r.cost,
+  }));
+  const exempt = policy.exempt.map(compilePathPattern);
+  const defaultCost: Cost = { requests: 1 };
+
+  return {
+    policy,
+    tierNames: [...tiers.keys()],
+    hasTier: (tier) => tiers.has(tier),
+    plan(tenant, tierName, overrides) {
+      const tier = tiers.get(tierName);
+      if (!tier) throw new Error(`unknown tier "${tierName}"`);
+      let limits = tier.limits;
+      if (overrides?.limits?.length) {
+        const byId = new Map(limits.map((l) => [l.id, l]));
+        for (const o of overrides.limits) {
+          const base = byId.get(`${o.dimension ?? "requests"}:${o.window}`);
+          const merged = compileLimit({
+            ...(base ? { limit: base.limit, mode: base.mode, sync: base.sync } : {}),
+            ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)),
+            window: o.window,
+          });
+          byId.set(merged.id, merged);
+        }
+        limits = [...byId.values()];
+      }
+      return { tenant, tier: tierName, limits, failure: overrides?.failure ?? tier.failure };
+    },
+    price(method, path) {
+      for (const r of routes) if ((r.method === "*" || r.method === method) && r.re.test(path)) return r.cost;
+      return defaultCost;
+    },
+    isExempt: (path) => exempt.some((re) => re.test(path)),
+  };
+}

@@ -1,0 +1,33 @@
+// The policy bundled with the worker; a QUOTA_POLICY var holding JSON replaces it. Documented in the README.
+import type { PolicyInput } from "./policy-schema.ts";
+
+export const defaultPolicy: PolicyInput = {
+  defaultTier: "free",
+  tiers: {
+    free: {
+      limits: [
+        { dimension: "requests", window: "minute", limit: 100 },
+        { dimension: "requests", window: "day", limit: 1_000 },
+      ],
+    },
+    pro: {
+      limits: [
+        { dimension: "requests", window: "minute", limit: 1_000 },
+        { dimension: "requests", window: "day", limit: 100_000 },
+      ],
+    },
+    enterprise: {
+      limits: [
+        { dimension: "requests", window: "minute", limit: 10_000 },
+        { dimension: "requests", window: "day", limit: 10_000_000 },
+      ],
+    },
+  },
+  exempt: ["/health"],
+  identity: {
+    // The dev default: trust X-Tenant-ID. Turn it off in production unless an authenticating proxy sets it.
+    header: { enabled: true, name: "X-Tenant-ID" },
+    ip: { enabled: false, tier: "free" },
+  },
+  failure: "open",
+};

@@ -1,0 +1,150 @@
+// The quota policy's schema (zod): tiers, limits, route costs, exempt routes and tenant identification. Strict: an
+// unknown key is an error, so a typo fails at startup instead of silently doing nothing.
+import { z } from "zod";
+import { parseWindow } from "./window-spec.ts";
+
+const name = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "use 1-64 letters, digits, '_', '.' or '-'");
+
+export const limitSchema = z.strictObject({
+  dimension: name.default("requests"),
+  window: z.string().superRefine((w, ctx) => {
+    const parsed = parseWindow(w);
+    if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message });
+  }),
+  /** Units per window; for a token bucket it may be left out (it is the burst). */
+  limit: z.number().int().positive().max(1e12).optional(),
+  mode: z.enum(["enforce", "shadow"]).default("enforce"),
+  sync: z.enum(["strict", "async"]).default("strict"),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "use 1-64 letters, digits, '_' or '-'")
+    .optional(),
+});
+
+export const tierSchema = z.strictObject({
+  limits: z.array(limitSchema).min(1),
+  failure: z.enum(["open", "closed"]).optional(),
+});
+
+export const overridesSchema = z.strictObject({
+  limits: z.array(limitSchema).optional(),
+  failure: z.enum(["open", "closed"]).optional(),
+});
+
+export const routeRuleSchema = z.strictObject({
+  method: z
+    .string()
+    .regex(/^(\*|[A-Z]+)$/, 'an upper-case HTTP method or "*"')
+    .default("*"),
+  path: z.string().startsWith("/"),
+  cost: z.record(name, z.number().int().min(0).max(1e9)),
+});
+
+const idPattern = z.string().regex(/^[\x21-\x7e]{1,64}$/, "printable ASCII without spaces");
+
+export const identitySchema = z.strictObject({
+  /** Which credential is looked at first; the first one present decides. */
+  order: z
+    .array(z.enum(["apiKey", "jwt", "header", "ip"]))
+    .min(1)
+    .default(["apiKey", "jwt", "header", "ip"]),
+  maxIdLength: z.number().int().min(1).max(256).default(128),
+  header: z
+    .strictObject({
+      /** Trust a client-supplied tenant header. Only for traffic that already passed an authenticating proxy. */
+      enabled: z.boolean().default(false),
+      name: z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/)
+        .default("X-Tenant-ID"),
+    })
+    .prefault({}),
+  apiKey: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      header: z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/)
+        .default("X-API-Key"),
+      /** SHA-256 (hex) of each key -> its tenant (and optionally tier). Keys themselves never sit in the policy. */
+      keys: z
+        .record(
+          z.string().regex(/^[0-9a-f]{64}$/, "the SHA-256 of the key in lower-case hex"),
+          z.strictObject({ tenant: idPattern, tier: name.optional() }),
+        )
+        .default({}),
+    })
+    .prefault({}),
+  jwt: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** Claim holding the tenant id. */
+      claim: z.string().min(1).default("sub"),
+      /** Optional claim naming the tenant's tier. */
+      tierClaim: z.string().min(1).optional(),
+      issuer: z.string().optional(),
+      audience: z.string().optional(),
+    })
+    .prefault({}),
+  ip: z
+    .strictObject({
+      /** Anonymous traffic is limited per client IP (CF-Connecting-IP) as tenant `ip:<address>`. */
+      enabled: z.boolean().default(false),
+      tier: name.default("free"),
+    })
+    .prefault({}),
+});
+
+export const policySchema = z
+  .strictObject({
+    defaultTier: name.default("free"),
+    tiers: z.record(name, tierSchema),
+    /** Static tenant assignments; the admin API's runtime records take precedence. */
+    tenants: z
+      .record(idPattern, z.strictObject({ tier: name, overrides: overridesSchema.optional() }))
+      .default({}),
+    routes: z.array(routeRuleSchema).default([]),
+    exempt: z.array(z.string().startsWith("/")).default(["/health"]),
+    identity: identitySchema.prefault({}),
+    failure: z.enum(["open", "closed"]).default("open"),
+  })
+  .superRefine((p, ctx) => {
+    if (!(p.defaultTier in p.tiers)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["defaultTier"],
+        message: `tier "${p.defaultTier}" is not defined in tiers`,
+      });
+    }
+    if (p.identity.ip.enabled && !(p.identity.ip.tier in p.tiers)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["identity", "ip", "tier"],
+        message: `tier "${p.identity.ip.tier}" is not defined`,
+      });
+    }
+    for (const [id, t] of Object.entries(p.tenants)) {
+      if (!(t.tier in p.tiers))
+        ctx.addIssue({
+          code: "custom",
+          path: ["tenants", id, "tier"],
+          message: `tier "${t.tier}" is not defined`,
+        });
+    }
+    for (const [tier, t] of Object.entries(p.tiers)) {
+      t.limits.forEach((l, i) => {
+        const parsed = parseWindow(l.window);
+        if (parsed.ok && parsed.window.kind !== "bucket" && l.limit === undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["tiers", tier, "limits", i, "limit"],
+            message: "required for this window",
+          });
+        }
+      });
+    }
+  });
+
+export type PolicyInput = z.input<typeof policySchema>;
+export type Policy = z.output<typeof policySchema>;
+export type LimitConfig = z.output<typeof limitSchema>;

@@ -1,0 +1,186 @@
+// MemoryStore: the embedded Store, state in this isolate's memory with the same hash layout as Redis. Exact for one
+// isolate (the default for `npm run dev`); every isolate has its own, so it is not a fleet-wide store.
+
+import { applyDelta, planAcquire, type SlotState } from "../../algorithms/acquire.ts";
+import { grantPeriod, previousSlidingPeriodId, retentionEndMs } from "../../algorithms/limit-window.ts";
+import type { BucketState } from "../../algorithms/token-bucket.ts";
+import type { LimitSpec } from "../../core/quota.ts";
+import { shardOf, USAGE_SHARDS, usageKey } from "../keys.ts";
+import type {
+  AcquireItem,
+  AcquireResult,
+  FlushBatch,
+  StatsDelta,
+  Store,
+  TenantRecord,
+  UsagePage,
+  UsageReading,
+} from "../store.ts";
+
+/** Kept after a period ends so late flushes land (mirrors the Redis EXPIRE grace). */
+const GRACE_MS = 3_600_000;
+/** Expired hashes are swept every so many writes, so memory stays bounded by live periods. */
+const SWEEP_EVERY = 1024;
+
+interface Hash {
+  fields: Map<string, number | BucketState>;
+  expireAtMs: number;
+}
+
+export class MemoryStore implements Store {
+  readonly locality = "memory" as const;
+  private readonly hashes = new Map<string, Hash>();
+  private readonly tenants = new Map<string, TenantRecord>();
+  private readonly stats = new Map<string, Map<string, number>>();
+  private writes = 0;
+
+  async acquire(tenant: string, items: AcquireItem[], nowMs: number): Promise<AcquireResult> {
+    const slots = items.map((it) => this.loadSlot(tenant, it.limit, nowMs));
+    const plan = planAcquire(items, slots, nowMs);
+    if (plan.ok) {
+      plan.items.forEach((p, i) => {
+        this.storeSlot(tenant, items[i]!.limit, p.periodId, p.next, nowMs);
+      });
+    }
+    return {
+      ok: plan.ok,
+      items: plan.items.map(({ granted, available, periodId, resetAtMs, retryAtMs }) => ({
+        granted,
+        available,
+        periodId,
+        resetAtMs,
+        retryAtMs,
+      })),
+    };
+  }
+
+  async flush(batch: FlushBatch): Promise<number[]> {
+    const out = batch.deltas.map((d) => {
+      const slot = this.loadPeriodSlot(d.tenant, d.limit, d.periodId);
+      const next = applyDelta(d.limit, slot, d.units, batch.nowMs);
+      this.storeSlot(d.tenant, d.limit, d.periodId, next, batch.nowMs);
+      return next.kind === "counter" ? next.cur : Math.floor((next.state?.milli ?? 0) / 1000);
+    });
+    if (batch.stats) {
+      const day = this.stats.get(batch.stats.dayId) ?? new Map<string, number>();
+      for (const [k, v] of Object.entries(batch.stats.counts)) day.set(k, (day.get(k) ?? 0) + v);
+      this.stats.set(batch.stats.dayId, day);
+    }
+    return out;
+  }
+
+  async read(tenant: string, limits: LimitSpec[], nowMs: number): Promise<UsageReading[]> {
+    const plan = planAcquire(
+      limits.map((limit) => ({ limit, min: 0, want: 0 })),
+      limits.map((l) => this.loadSlot(tenant, l, nowMs)),
+      nowMs,
+    );
+    return plan.items.map((p, i) => ({
+      used: Math.max(0, limits[i]!.limit - p.available),
+      available: p.available,
+      resetAtMs: p.resetAtMs,
+    }));
+  }
+
+  async reset(tenant: string, limits: LimitSpec[], nowMs: number): Promise<void> {
+    for (const limit of limits) {
+      const ids = [grantPeriod(limit, nowMs).id];
+      if (limit.window.kind === "sliding") ids.push(previousSlidingPeriodId(limit.window.sizeMs, nowMs));
+      for (const id of ids) this.hashes.get(usageKey(limit, id, shardOf(tenant)))?.fields.delete(tenant);
+    }
+  }
+
+  async getTenant(tenant: string): Promise<TenantRecord | null> {
+    return this.tenants.get(tenant) ?? null;
+  }
+
+  async putTenant(tenant: string, record: Omit<TenantRecord, "version" | "updatedAtMs">, nowMs: number) {
+    const version = (this.tenants.get(tenant)?.version ?? 0) + 1;
+    const next: TenantRecord = { ...record, version, updatedAtMs: nowMs };
+    this.tenants.set(tenant, next);
+    return next;
+  }
+
+  async scanUsage(limit: LimitSpec, periodId: string, cursor: string, count: number): Promise<UsagePage> {
+    // Cursor: "<shard>:<offset>" over the shards in order, like the Redis store's per-shard HSCAN cursor.
+    const [s, o] = cursor === "0" ? [0, 0] : cursor.split(":").map(Number);
+    let shard = s ?? 0;
+    let offset = o ?? 0;
+    const entries: Array<[string, number]> = [];
+    while (shard < USAGE_SHARDS && entries.length < count) {
+      const fields = [...(this.hashes.get(usageKey(limit, periodId, shard))?.fields ?? [])];
+      const slice = fields.slice(offset, offset + (count - entries.length));
+      for (const [t, v] of slice) entries.push([t, typeof v === "number" ? v : 0]);
+      offset += slice.length;
+      if (offset >= fields.length) {
+        shard++;
+        offset = 0;
+      }
+    }
+    return { entries, cursor: shard >= USAGE_SHARDS ? "0" : `${shard}:${offset}` };
+  }
+
+  async usageSize(limit: LimitSpec, periodId: string) {
+    let tenants = 0;
+    let bytes = 0;
+    for (let shard = 0; shard < USAGE_SHARDS; shard++) {
+      for (const [t] of this.hashes.get(usageKey(limit, periodId, shard))?.fields ?? []) {
+        tenants++;
+        bytes += t.length + 16;
+      }
+    }
+    return { tenants, bytes };
+  }
+
+  async getStats(dayId: string): Promise<StatsDelta> {
+    return Object.fromEntries(this.stats.get(dayId) ?? []);
+  }
+
+  async ping(): Promise<void> {}
+
+  private loadSlot(tenant: string, limit: LimitSpec, nowMs: number): SlotState {
+    const w = limit.window;
+    if (w.kind !== "sliding") return this.loadPeriodSlot(tenant, limit, grantPeriod(limit, nowMs).id);
+    const cur = this.loadPeriodSlot(tenant, limit, grantPeriod(limit, nowMs).id);
+    const prev = this.loadPeriodSlot(tenant, limit, previousSlidingPeriodId(w.sizeMs, nowMs));
+    return {
+      kind: "counter",
+      prev: prev.kind === "counter" ? prev.cur : 0,
+      cur: cur.kind === "counter" ? cur.cur : 0,
+    };
+  }
+
+  private loadPeriodSlot(tenant: string, limit: LimitSpec, periodId: string): SlotState {
+    const v = this.hashes.get(usageKey(limit, periodId, shardOf(tenant)))?.fields.get(tenant);
+    if (limit.window.kind === "bucket") return { kind: "bucket", state: typeof v === "object" ? v : null };
+    return { kind: "counter", prev: 0, cur: typeof v === "number" ? v : 0 };
+  }
+
+  private storeSlot(
+    tenant: string,
+    limit: LimitSpec,
+    periodId: string,
+    slot: SlotState,
+    nowMs: number,
+  ): void {
+    const key = usageKey(limit, periodId, shardOf(tenant));
+    const expireAtMs = retentionEndMs(limit, grantPeriod(limit, nowMs), GRACE_MS);
+    let hash = this.hashes.get(key);
+    if (!hash) {
+      hash = { fields: new Map(), expireAtMs };
+      this.hashes.set(key, hash);
+    } else if (hash.expireAtMs < expireAtMs) {
+      hash.expireAtMs = expireAtMs; // a bucket's single period lives on while it is written
+    }
+    hash.fields.set(tenant, slot.kind === "counter" ? slot.cur : slot.state!);
+    if (++this.writes % SWEEP_EVERY === 0) this.sweep(nowMs);
+  }
+
+  private sweep(nowMs: number): void {
+    for (const [key, hash] of this.hashes) if (hash.expireAtMs <= nowMs) this.hashes.delete(key);
+  }
+}
+
+export function createMemoryStore(): MemoryStore {
+  return new MemoryStore();
+}

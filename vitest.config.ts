@@ -1,0 +1,47 @@
+// Test projects: unit (Node), integration (Node + a private redis-server behind tools/upstash-local), workerd (the worker in workerd).
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["src/**/*.test.ts", "tools/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/**/*.int.test.ts"],
+          environment: "node",
+          globalSetup: ["test/support/global-redis.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ORIGIN_URL: `http://127.0.0.1:${inject("originPort" as never)}`,
+                ADMIN_TOKEN: "test-admin-token",
+                JWT_SECRET: "test-jwt-secret",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workerd",
+          include: ["test/**/*.workerd.test.ts"],
+          globalSetup: ["test/support/global-origin.ts"],
+          testTimeout: 30_000,
+        },
+      },
+    ],
+  },
+});
