@@ -1,0 +1,163 @@
+// Lua scripts of the Upstash store, as constants with their SHA-1 (scripts.test.ts checks each). They mirror
+// src/algorithms line by line; the differential test runs both on the same random sequence.
+
+/**
+ * ACQUIRE: all-or-nothing grant over one tenant's limits (mirror of algorithms/acquire.ts planAcquire).
+ * KEYS, per item in order: calendar -> its usage hash; sliding -> previous bucket hash, current bucket hash;
+ *   token bucket -> its bucket hash.
+ * ARGV[1] tenant (hash field), ARGV[2] now (ms), ARGV[3] item count, then 9 values per item:
+ *   kind ("f" calendar | "s" sliding | "b" bucket), mode ("e" enforce | "s" shadow), limit, min, want,
+ *   p1, p2, p3 (f: period end ms; s: window size ms; b: rate, period ms, burst), ttl (ms, PEXPIRE: relative, so
+ *   replays with a simulated clock expire like live traffic).
+ * Returns { ok (1|0), then per item: granted, available after, resetAt ms, retryAt ms (-1: never) }.
+ */
+export const ACQUIRE_LUA = `local tenant = ARGV[1]
+local now = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
+local items = {}
+local k = 1
+local ok = true
+for i = 1, n do
+  local b = 3 + (i - 1) * 9
+  local it = { kind = ARGV[b + 1], mode = ARGV[b + 2], limit = tonumber(ARGV[b + 3]), min = tonumber(ARGV[b + 4]),
+    want = tonumber(ARGV[b + 5]), p1 = tonumber(ARGV[b + 6]), p2 = tonumber(ARGV[b + 7]), p3 = tonumber(ARGV[b + 8]),
+    exp = tonumber(ARGV[b + 9]) }
+  if it.kind == "f" then
+    it.key = KEYS[k]
+    k = k + 1
+    local used = math.max(0, tonumber(redis.call("HGET", it.key, tenant)) or 0)
+    it.avail = math.max(0, it.limit - used)
+    it.reset = it.p1
+    if it.avail >= it.min then it.retry = it.reset elseif it.min > it.limit then it.retry = -1 else it.retry = it.p1 end
+  elseif it.kind == "s" then
+    local prev = math.max(0, tonumber(redis.call("HGET", KEYS[k], tenant)) or 0)
+    it.key = KEYS[k + 1]
+    k = k + 2
+    local cur = math.max(0, tonumber(redis.call("HGET", it.key, tenant)) or 0)
+    local size = it.p1
+    local start = math.floor(now / size) * size
+    local elapsed = now - start
+    -- the previous bucket counts in proportion to its overlap, rounded up (never under-counts)
+    it.avail = math.max(0, it.limit - math.ceil(prev * (size - elapsed) / size) - cur)
+    it.reset = start + size
+    local room = it.limit - cur - it.min
+    if it.avail >= it.min then
+      it.retry = it.reset
+    elseif room >= 0 then
+      if prev <= room then it.retry = now else
+        local e = math.ceil(size - (room * size) / prev)
+        it.retry = start + math.min(size, math.max(e, elapsed))
+      end
+    else
+      local nextRoom = it.limit - it.min
+      if nextRoom < 0 or cur == 0 then it.retry = start + size else
+        local e = math.ceil(size - (nextRoom * size) / cur)
+        it.retry = start + size + math.min(size, math.max(0, e))
+      end
+    end
+  else
+    it.key = KEYS[k]
+    k = k + 1
+    local rate, period, burst = it.p1, it.p2, it.p3
+    local cap = burst * 1000
+    local milli, ts = cap, now
+    local raw = redis.call("HGET", it.key, tenant)
+    if raw then
+      local sm, st = string.match(raw, "^(%d+):(%d+)$")
+      if sm then
+        local elapsed = math.max(0, now - tonumber(st))
+        if elapsed >= math.ceil((burst * period) / rate) then milli = cap
+        else milli = math.min(cap, tonumber(sm) + math.floor((elapsed * rate * 1000) / period)) end
+      end
+    end
+    it.milli, it.ts = milli, now
+    it.avail = math.floor(milli / 1000)
+    local function at(units)
+      local deficit = units * 1000 - milli
+      if deficit <= 0 then return now end
+      return now + math.ceil((deficit * period) / (rate * 1000))
+    end
+    it.reset = at(burst)
+    if it.avail >= it.min then it.retry = it.reset else it.retry = at(it.min) end
+  end
+  if it.mode == "e" and it.avail < it.min then ok = false end
+  items[i] = it
+end
+local out = { ok and 1 or 0 }
+for i = 1, n do
+  local it = items[i]
+  local granted = 0
+  if ok then
+    if it.mode == "s" then granted = it.want else granted = math.max(it.min, math.min(it.want, it.avail)) end
+  end
+  if granted > 0 then
+    if it.kind == "b" then
+      redis.call("HSET", it.key, tenant, string.format("%d:%d", math.max(0, it.milli - granted * 1000), it.ts))
+      redis.call("PEXPIRE", it.key, it.exp)
+    else
+      -- a field created by this grant may be the hash's first: give the hash its expiry
+      if redis.call("HINCRBY", it.key, tenant, granted) == granted then redis.call("PEXPIRE", it.key, it.exp) end
+    end
+  end
+  out[#out + 1] = granted
+  out[#out + 1] = math.max(0, it.avail - granted)
+  out[#out + 1] = it.reset
+  out[#out + 1] = it.retry
+end
+return out`;
+export const ACQUIRE_SHA = "57b3a17ef8a1668dbb76c056a66ce05dc9f55c95";
+
+/**
+ * ADJUST: applies usage deltas (lease returns, async counts, fail-open settlements) of many tenants in one call
+ * (mirror of algorithms/acquire.ts applyDelta): counters never below 0, buckets never above their burst.
+ * KEYS: one hash per delta. ARGV[1] now (ms), then 7 values per delta: tenant, units, kind ("c" counter | "b"
+ *   bucket), rate, period ms, burst, ttl (ms).
+ * Returns the value after each delta (bucket: whole tokens left).
+ */
+export const ADJUST_LUA = `local now = tonumber(ARGV[1])
+local out = {}
+for i = 1, #KEYS do
+  local b = 1 + (i - 1) * 7
+  local key, tenant, units, kind = KEYS[i], ARGV[b + 1], tonumber(ARGV[b + 2]), ARGV[b + 3]
+  local exp = tonumber(ARGV[b + 7])
+  if kind == "b" then
+    local rate, period, burst = tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]), tonumber(ARGV[b + 6])
+    local cap = burst * 1000
+    local milli = cap
+    local raw = redis.call("HGET", key, tenant)
+    if raw then
+      local sm, st = string.match(raw, "^(%d+):(%d+)$")
+      if sm then
+        local elapsed = math.max(0, now - tonumber(st))
+        if elapsed >= math.ceil((burst * period) / rate) then milli = cap
+        else milli = math.min(cap, tonumber(sm) + math.floor((elapsed * rate * 1000) / period)) end
+      end
+    end
+    milli = math.min(cap, math.max(0, milli - units * 1000))
+    redis.call("HSET", key, tenant, string.format("%d:%d", milli, now))
+    redis.call("PEXPIRE", key, exp)
+    out[i] = math.floor(milli / 1000)
+  else
+    local v = redis.call("HINCRBY", key, tenant, units)
+    if v < 0 then
+      -- a return after an admin reset: the counter stays at 0 (a negative one would hand out extra units)
+      redis.call("HSET", key, tenant, 0)
+      v = 0
+    end
+    if units > 0 and v == units then redis.call("PEXPIRE", key, exp) end
+    out[i] = v
+  end
+end
+return out`;
+export const ADJUST_SHA = "9431a440d692242e4a68cf502cfa1be6614b656b";
+
+export interface LuaScript {
+  name: string;
+  source: string;
+  sha: string;
+}
+
+export const SCRIPTS = {
+  acquire: { name: "acquire", source: ACQUIRE_LUA, sha: ACQUIRE_SHA },
+  adjust: { name: "adjust", source: ADJUST_LUA, sha: ADJUST_SHA },
+} satisfies Record<string, LuaScript>;
