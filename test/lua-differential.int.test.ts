@@ -15,6 +15,7 @@ type Op =
       kind: "acquire";
       advanceMs: number;
       tenant: number;
+      caller: number;
       items: Array<{ limit: number; min: number; want: number }>;
     }
   | { kind: "return"; advanceMs: number; tenant: number; limit: number; units: number };
@@ -34,6 +35,7 @@ describe.skipIf(!available)("Lua scripts match the TypeScript algorithms", () =>
                 fc.integer({ min: 1, max: 90_000 }),
               ),
               tenant: fc.integer({ min: 0, max: 2 }),
+              caller: fc.integer({ min: 0, max: 3 }),
               items: fc.uniqueArray(
                 fc.record({
                   limit: fc.integer({ min: 0, max: 5 }),
@@ -81,7 +83,12 @@ describe.skipIf(!available)("Lua scripts match the TypeScript algorithms", () =>
                 min: i.min,
                 want: Math.max(i.min, i.want),
               }));
-              const [a, b] = [await mem.acquire(tenant, items, now), await up.acquire(tenant, items, now)];
+              // caller 0 = no isolate id (no sharer registry); 1..3 = isolates sharing the limits
+              const caller = op.caller === 0 ? undefined : `iso${op.caller}`;
+              const [a, b] = [
+                await mem.acquire(tenant, items, now, caller),
+                await up.acquire(tenant, items, now, caller),
+              ];
               expect(b).toEqual(a);
             } else {
               const limit = limits[op.limit]!;

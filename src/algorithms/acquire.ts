@@ -76,10 +76,21 @@ function take(slot: SlotState, units: number): SlotState {
 
 /**
  * Enforced items must each fit `min`, or nothing is taken (a denial consumes nothing). When they fit, an enforced
- * item takes min(want, available) but at least min; a shadow item takes `want` whatever is left (it never denies,
- * and its counter shows true usage).
+ * item takes min(want, available / sharers) but at least min, where `sharers` counts the isolates recently drawing on
+ * the same limit (their fair share, as in Doorman): one isolate cannot hoard what the others will need, so near the
+ * limit leases shrink and little allowance is stranded. A shadow item takes `want` whatever is left (it never
+ * denies, and its counter shows true usage).
  */
-export function planAcquire(items: PlanItem[], slots: SlotState[], nowMs: number): Plan {
+export function fairGrant(min: number, want: number, available: number, sharers: number): number {
+  return Math.max(min, Math.min(want, Math.floor(available / Math.max(1, sharers))));
+}
+
+export function planAcquire(
+  items: PlanItem[],
+  slots: SlotState[],
+  nowMs: number,
+  sharers: number[] = [],
+): Plan {
   const evals = items.map((it, i) => evaluate(it.limit, slots[i]!, nowMs));
   const ok = items.every((it, i) => it.limit.mode === "shadow" || evals[i]!.available >= it.min);
   return {
@@ -97,7 +108,8 @@ export function planAcquire(items: PlanItem[], slots: SlotState[], nowMs: number
           retryAtMs,
           next: e.state,
         };
-      const granted = it.limit.mode === "shadow" ? it.want : Math.max(it.min, Math.min(it.want, e.available));
+      const granted =
+        it.limit.mode === "shadow" ? it.want : fairGrant(it.min, it.want, e.available, sharers[i] ?? 1);
       return {
         granted,
         available: Math.max(0, e.available - granted),

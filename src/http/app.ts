@@ -51,7 +51,6 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     c.json({
       status: "ok",
       store: store.locality === "remote" ? "upstash" : "memory",
-      uptime_s: Math.round((clock.now() - deps.startedAtMs) / 1000),
     }),
   );
 

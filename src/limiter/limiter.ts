@@ -116,6 +116,15 @@ export class Limiter {
   private readonly fleet: Record<FleetCounter, number> = Object.fromEntries(
     FLEET_COUNTERS.map((c) => [c, 0]),
   ) as Record<FleetCounter, number>;
+  private id: string | undefined;
+  /** Identifies this isolate to the store's sharer registry (fair split of what is left near a limit). Made on first
+   * use: Workers forbid random values at global scope, where the limiter is built. */
+  get isolateId(): string {
+    this.id ??= Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) =>
+      b.toString(16).padStart(2, "0"),
+    ).join("");
+    return this.id;
+  }
   private flushing: Promise<void> | null = null;
   private lastFlushAtMs: number;
   private flushSoon = false;
@@ -300,7 +309,7 @@ export class Limiter {
     };
 
     const started = Date.now();
-    const call = this.store.acquire(plan.tenant, items, now);
+    const call = this.store.acquire(plan.tenant, items, now, this.isolateId);
     this.inflight.set(plan.tenant, call);
     // The I/O belongs to this request: keep it alive for the waiters even if this request ends first.
     waitUntil(call.catch(() => undefined));

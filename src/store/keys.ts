@@ -25,6 +25,11 @@ export function usageKey(limit: LimitSpec, periodId: string, shard: number): str
   return `qg:u:${limit.id}:${periodId}:${shardTag(shard)}`;
 }
 
+/** Sharer registry of one period of one limit (which isolates drew on it lately), one shard: field = tenant id. */
+export function sharersKey(limit: LimitSpec, periodId: string, shard: number): string {
+  return `qg:i:${limit.id}:${periodId}:${shardTag(shard)}`;
+}
+
 export function tenantKey(tenant: string): string {
   return `qg:t:${tenant}`;
 }

@@ -23,6 +23,11 @@ export interface ItemGrant {
   retryAtMs: number;
 }
 
+/** Isolates that acquired for a (tenant, limit, period) within this span count as sharers of what is left. */
+export const SHARER_WINDOW_MS = 10_000;
+/** At most this many isolates are remembered per (tenant, limit, period). */
+export const SHARER_SLOTS = 16;
+
 export interface AcquireResult {
   /** True when every enforced item's `min` fitted and every item was granted; false: nothing was taken. */
   ok: boolean;
@@ -55,7 +60,7 @@ export interface TenantRecord {
 export interface TenantOverrides {
   /** Replace the tier's limit with the same dimension and window, or add one. */
   limits?: Array<{
-    dimension: string;
+    dimension?: string;
     window: string;
     limit?: number;
     mode?: "enforce" | "shadow";
@@ -82,8 +87,9 @@ export interface FlushBatch {
 export interface Store {
   /** "memory" keeps state in this isolate only; "remote" is shared by every isolate. */
   readonly locality: "memory" | "remote";
-  /** Atomically, all or nothing: take units for every item of one tenant's request. */
-  acquire(tenant: string, items: AcquireItem[], nowMs: number): Promise<AcquireResult>;
+  /** Atomically, all or nothing: take units for every item of one tenant's request. `caller` identifies the
+   * isolate, so that grants can be split fairly among the isolates drawing on the same limit. */
+  acquire(tenant: string, items: AcquireItem[], nowMs: number, caller?: string): Promise<AcquireResult>;
   /** Applies many tenants' deltas and the stats in one round trip; returns the counters after (same order). */
   flush(batch: FlushBatch): Promise<number[]>;
   /** Reads usage without changing it. */

@@ -3,6 +3,7 @@
 
 import { applyDelta, planAcquire, type SlotState } from "../../algorithms/acquire.ts";
 import { grantPeriod, previousSlidingPeriodId, retentionEndMs } from "../../algorithms/limit-window.ts";
+import { updateSharers } from "../../algorithms/sharers.ts";
 import type { BucketState } from "../../algorithms/token-bucket.ts";
 import type { LimitSpec } from "../../core/quota.ts";
 import { shardOf, USAGE_SHARDS, usageKey } from "../keys.ts";
@@ -16,6 +17,7 @@ import type {
   UsagePage,
   UsageReading,
 } from "../store.ts";
+import { SHARER_SLOTS, SHARER_WINDOW_MS } from "../store.ts";
 
 /** Kept after a period ends so late flushes land (mirrors the Redis EXPIRE grace). */
 const GRACE_MS = 3_600_000;
@@ -32,11 +34,32 @@ export class MemoryStore implements Store {
   private readonly hashes = new Map<string, Hash>();
   private readonly tenants = new Map<string, TenantRecord>();
   private readonly stats = new Map<string, Map<string, number>>();
+  /** Sharer registries by (tenant, limit, period); pruned with the hashes' sweep. */
+  private readonly sharers = new Map<string, { raw: string; expireAtMs: number }>();
   private writes = 0;
 
-  async acquire(tenant: string, items: AcquireItem[], nowMs: number): Promise<AcquireResult> {
+  async acquire(
+    tenant: string,
+    items: AcquireItem[],
+    nowMs: number,
+    caller?: string,
+  ): Promise<AcquireResult> {
     const slots = items.map((it) => this.loadSlot(tenant, it.limit, nowMs));
-    const plan = planAcquire(items, slots, nowMs);
+    const sharers = items.map((it) => {
+      if (!caller) return 1;
+      const period = grantPeriod(it.limit, nowMs);
+      const key = `${it.limit.id}\u0000${period.id}\u0000${tenant}`;
+      const s = updateSharers(
+        this.sharers.get(key)?.raw ?? null,
+        caller,
+        nowMs,
+        SHARER_WINDOW_MS,
+        SHARER_SLOTS,
+      );
+      this.sharers.set(key, { raw: s.next, expireAtMs: retentionEndMs(it.limit, period, GRACE_MS) });
+      return s.count;
+    });
+    const plan = planAcquire(items, slots, nowMs, sharers);
     if (plan.ok) {
       plan.items.forEach((p, i) => {
         this.storeSlot(tenant, items[i]!.limit, p.periodId, p.next, nowMs);
@@ -178,6 +201,7 @@ export class MemoryStore implements Store {
 
   private sweep(nowMs: number): void {
     for (const [key, hash] of this.hashes) if (hash.expireAtMs <= nowMs) this.hashes.delete(key);
+    for (const [key, reg] of this.sharers) if (reg.expireAtMs <= nowMs) this.sharers.delete(key);
   }
 }
 

@@ -2,10 +2,12 @@
 // src/algorithms line by line; the differential test runs both on the same random sequence.
 
 /**
- * ACQUIRE: all-or-nothing grant over one tenant's limits (mirror of algorithms/acquire.ts planAcquire).
+ * ACQUIRE: all-or-nothing grant over one tenant's limits (mirror of algorithms/acquire.ts planAcquire, with the
+ * sharer registry of algorithms/sharers.ts).
  * KEYS, per item in order: calendar -> its usage hash; sliding -> previous bucket hash, current bucket hash;
- *   token bucket -> its bucket hash.
- * ARGV[1] tenant (hash field), ARGV[2] now (ms), ARGV[3] item count, then 9 values per item:
+ *   token bucket -> its bucket hash; then the item's sharer-registry hash.
+ * ARGV[1] tenant (hash field), ARGV[2] now (ms), ARGV[3] item count, ARGV[4] caller isolate id ("" = none),
+ *   ARGV[5] sharer window (ms), ARGV[6] sharer slots, then 9 values per item:
  *   kind ("f" calendar | "s" sliding | "b" bucket), mode ("e" enforce | "s" shadow), limit, min, want,
  *   p1, p2, p3 (f: period end ms; s: window size ms; b: rate, period ms, burst), ttl (ms, PEXPIRE: relative, so
  *   replays with a simulated clock expire like live traffic).
@@ -14,11 +16,29 @@
 export const ACQUIRE_LUA = `local tenant = ARGV[1]
 local now = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
+local caller, win, slots = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+-- isolates that drew on this limit lately (the caller included): a grant is at most an equal share of what is left
+local function sharers(key, ttl)
+  if caller == "" then return 1 end
+  local live = {}
+  local raw = redis.call("HGET", key, tenant)
+  if raw then
+    for id, ts in string.gmatch(raw, "([^,]+):(%d+)") do
+      ts = tonumber(ts)
+      if id ~= caller and ts >= now - win then live[#live + 1] = { id, ts } end
+    end
+  end
+  table.sort(live, function(a, b) return a[2] > b[2] end)
+  local parts = { caller .. ":" .. string.format("%d", now) }
+  for j = 1, math.min(#live, slots - 1) do parts[#parts + 1] = live[j][1] .. ":" .. string.format("%d", live[j][2]) end
+  if redis.call("HSET", key, tenant, table.concat(parts, ",")) == 1 then redis.call("PEXPIRE", key, ttl) end
+  return #parts
+end
 local items = {}
 local k = 1
 local ok = true
 for i = 1, n do
-  local b = 3 + (i - 1) * 9
+  local b = 6 + (i - 1) * 9
   local it = { kind = ARGV[b + 1], mode = ARGV[b + 2], limit = tonumber(ARGV[b + 3]), min = tonumber(ARGV[b + 4]),
     want = tonumber(ARGV[b + 5]), p1 = tonumber(ARGV[b + 6]), p2 = tonumber(ARGV[b + 7]), p3 = tonumber(ARGV[b + 8]),
     exp = tonumber(ARGV[b + 9]) }
@@ -80,6 +100,8 @@ for i = 1, n do
     it.reset = at(burst)
     if it.avail >= it.min then it.retry = it.reset else it.retry = at(it.min) end
   end
+  it.sharers = sharers(KEYS[k], it.exp)
+  k = k + 1
   if it.mode == "e" and it.avail < it.min then ok = false end
   items[i] = it
 end
@@ -88,7 +110,8 @@ for i = 1, n do
   local it = items[i]
   local granted = 0
   if ok then
-    if it.mode == "s" then granted = it.want else granted = math.max(it.min, math.min(it.want, it.avail)) end
+    if it.mode == "s" then granted = it.want
+    else granted = math.max(it.min, math.min(it.want, math.floor(it.avail / math.max(1, it.sharers)))) end
   end
   if granted > 0 then
     if it.kind == "b" then
@@ -105,7 +128,7 @@ for i = 1, n do
   out[#out + 1] = it.retry
 end
 return out`;
-export const ACQUIRE_SHA = "57b3a17ef8a1668dbb76c056a66ce05dc9f55c95";
+export const ACQUIRE_SHA = "7f18ba37ae7160fe064083728e66b56ca4175b68";
 
 /**
  * ADJUST: applies usage deltas (lease returns, async counts, fail-open settlements) of many tenants in one call

@@ -3,7 +3,7 @@
 import { Redis } from "@upstash/redis/cloudflare";
 import { grantPeriod, previousSlidingPeriodId, retentionEndMs } from "../../algorithms/limit-window.ts";
 import type { LimitSpec } from "../../core/quota.ts";
-import { shardOf, statsKey, tenantKey, USAGE_SHARDS, usageKey } from "../keys.ts";
+import { shardOf, sharersKey, statsKey, tenantKey, USAGE_SHARDS, usageKey } from "../keys.ts";
 import type {
   AcquireItem,
   AcquireResult,
@@ -14,6 +14,7 @@ import type {
   UsagePage,
   UsageReading,
 } from "../store.ts";
+import { SHARER_SLOTS, SHARER_WINDOW_MS } from "../store.ts";
 import { type LuaScript, SCRIPTS } from "./scripts.ts";
 
 export interface UpstashStoreOptions {
@@ -80,10 +81,15 @@ export class UpstashStore implements Store {
     }
   }
 
-  async acquire(tenant: string, items: AcquireItem[], nowMs: number): Promise<AcquireResult> {
+  async acquire(
+    tenant: string,
+    items: AcquireItem[],
+    nowMs: number,
+    caller?: string,
+  ): Promise<AcquireResult> {
     const shard = shardOf(tenant);
     const keys: string[] = [];
-    const args: Arg[] = [tenant, nowMs, items.length];
+    const args: Arg[] = [tenant, nowMs, items.length, caller ?? "", SHARER_WINDOW_MS, SHARER_SLOTS];
     const periods = items.map((it) => grantPeriod(it.limit, nowMs));
     items.forEach((it, i) => {
       const l = it.limit;
@@ -104,6 +110,7 @@ export class UpstashStore implements Store {
         keys.push(usageKey(l, period.id, shard));
         args.push("b", mode, l.limit, it.min, it.want, w.rate, w.periodMs, w.burst, exp);
       }
+      keys.push(sharersKey(l, period.id, shard));
     });
     const out = await this.run<number[]>(this.redis, SCRIPTS.acquire, keys, args);
     return {

@@ -1,0 +1,29 @@
+// The sharer registry of one (tenant, limit, period): which isolates drew on it recently, as "id:ts,id:ts". Its
+// count splits what is left fairly (algorithms/acquire.ts fairGrant). Mirrored in the Lua acquire script.
+
+export interface Sharers {
+  /** Serialized registry to store back. */
+  next: string;
+  /** Isolates active within the window, the caller included (>= 1). */
+  count: number;
+}
+
+export function updateSharers(
+  raw: string | null,
+  caller: string,
+  nowMs: number,
+  windowMs: number,
+  slots: number,
+): Sharers {
+  const live: Array<[string, number]> = [];
+  for (const part of (raw ?? "").split(",")) {
+    const at = part.lastIndexOf(":");
+    if (at <= 0) continue;
+    const id = part.slice(0, at);
+    const ts = Number(part.slice(at + 1));
+    if (id !== caller && ts >= nowMs - windowMs) live.push([id, ts]);
+  }
+  live.sort((a, b) => b[1] - a[1]);
+  const kept = [[caller, nowMs] as [string, number], ...live.slice(0, slots - 1)];
+  return { next: kept.map(([id, ts]) => `${id}:${ts}`).join(","), count: kept.length };
+}
