@@ -30,7 +30,7 @@ export default defineConfig({
               bindings: {
                 ORIGIN_URL: `http://127.0.0.1:${inject("originPort" as never)}`,
                 ADMIN_TOKEN: "test-admin-token",
-                JWT_SECRET: "test-jwt-secret",
+                JWT_SECRET: "test-jwt-secret-0123456789",
               },
             },
           })),

@@ -1,6 +1,7 @@
 // Worker entry: validates the configuration once per isolate (a bad config fails at startup, naming the field),
 // builds the dependencies and serves the Hono app.
 import { env as startupEnv } from "cloudflare:workers";
+import type { Clock } from "./core/clock.ts";
 import { buildDeps, type Deps } from "./deps.ts";
 import { createApp } from "./http/app.ts";
 import { problemFromError } from "./http/problem.ts";
@@ -10,13 +11,15 @@ interface Worker {
   app: ReturnType<typeof createApp>;
 }
 
-/** Builds a worker for an env; a config error becomes a worker that answers every request with that problem. */
+/** Builds a worker for an env; a config error becomes a worker that answers every request with that problem.
+ * `overrides.clock` lets tests drive time (e.g. past QUOTA_CACHE_TTL) without sleeping. */
 export function createWorker(
   env: Record<string, unknown>,
+  overrides: { clock?: Clock } = {},
 ): ExportedHandler<Record<string, unknown>> & { worker?: Worker } {
   let worker: Worker;
   try {
-    const deps = buildDeps(env);
+    const deps = buildDeps(env, overrides);
     worker = { deps, app: createApp(deps) };
   } catch (err) {
     console.error(String((err as Error).message ?? err));

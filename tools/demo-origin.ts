@@ -12,7 +12,12 @@ export interface DemoOrigin {
 }
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
-  const url = new URL(req.url ?? "/", "http://origin.local");
+  // An origin-form target is a path even when it starts with `//` (resolving it would read a host out of it).
+  const target = req.url ?? "/";
+  const url = new URL(
+    target.startsWith("/") ? `http://origin.local${target}` : target,
+    "http://origin.local",
+  );
   const path = url.pathname;
   if (path === "/echo-body") {
     // Streams the request body straight back, chunk by chunk.

@@ -2,6 +2,7 @@
 // store applies it directly; the Lua acquire script is its line-by-line mirror (checked by the differential test).
 import type { LimitSpec } from "../core/quota.ts";
 import { grantPeriod } from "./limit-window.ts";
+import { SHARER_SLOTS } from "./sharers.ts";
 import { slidingAvailable, slidingRetryAt } from "./sliding-window.ts";
 import { type BucketState, bucketAvailable, bucketRetryAt, MILLI, refillBucket } from "./token-bucket.ts";
 
@@ -89,9 +90,16 @@ export function planAcquire(
   items: PlanItem[],
   slots: SlotState[],
   nowMs: number,
-  sharers: number[] = [],
+  sharersOf?: (index: number) => number,
 ): Plan {
   const evals = items.map((it, i) => evaluate(it.limit, slots[i]!, nowMs));
+  // The registry is consulted only where a fair split could bind: with `want` below an equal share among the most
+  // sharers remembered, a grant is `want` whoever else draws, and the registry costs nothing.
+  const sharers = items.map((it, i) =>
+    sharersOf && it.limit.mode === "enforce" && evals[i]!.available < it.want * SHARER_SLOTS
+      ? sharersOf(i)
+      : 1,
+  );
   const ok = items.every((it, i) => it.limit.mode === "shadow" || evals[i]!.available >= it.min);
   return {
     ok,
@@ -109,7 +117,7 @@ export function planAcquire(
           next: e.state,
         };
       const granted =
-        it.limit.mode === "shadow" ? it.want : fairGrant(it.min, it.want, e.available, sharers[i] ?? 1);
+        it.limit.mode === "shadow" ? it.want : fairGrant(it.min, it.want, e.available, sharers[i]!);
       return {
         granted,
         available: Math.max(0, e.available - granted),

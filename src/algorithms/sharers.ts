@@ -1,6 +1,11 @@
 // The sharer registry of one (tenant, limit, period): which isolates drew on it recently, as "id:ts,id:ts". Its
 // count splits what is left fairly (algorithms/acquire.ts fairGrant). Mirrored in the Lua acquire script.
 
+/** Isolates that acquired for a (tenant, limit, period) within this span count as sharers of what is left. */
+export const SHARER_WINDOW_MS = 10_000;
+/** At most this many isolates are remembered per (tenant, limit, period). */
+export const SHARER_SLOTS = 16;
+
 export interface Sharers {
   /** Serialized registry to store back. */
   next: string;

@@ -110,10 +110,16 @@ export function createApp(deps: Deps): Hono<AppEnv> {
         );
       }
       const violated = decision.states.filter((s) => s.exceeded && s.limit.mode === "enforce");
-      const retryIn = Math.max(1, Math.ceil(((decision.retryAtMs ?? clock.now()) - clock.now()) / 1000));
+      const names = violated.map((s) => `${s.limit.name} (${s.limit.limit})`).join(", ") || "its quota";
+      const retryAt = decision.retryAtMs ?? clock.now();
+      const retryIn = Number.isFinite(retryAt)
+        ? Math.max(1, Math.ceil((retryAt - clock.now()) / 1000))
+        : null;
       return problem(
         "quota_exceeded",
-        `tenant "${plan.tenant}" (tier ${plan.tier}) exceeded ${violated.map((s) => `${s.limit.name} (${s.limit.limit})`).join(", ") || "its quota"}; retry in ${retryIn} s`,
+        retryIn === null
+          ? `tenant "${plan.tenant}" (tier ${plan.tier}): this request costs more than ${names} allows in a whole window; it can never be admitted`
+          : `tenant "${plan.tenant}" (tier ${plan.tier}) exceeded ${names}; retry in ${retryIn} s`,
         {
           instance: path,
           headers,

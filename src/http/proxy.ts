@@ -24,8 +24,12 @@ export function stripHopByHop(headers: Headers): Headers {
 }
 
 export function originUrl(origin: URL, incoming: URL): URL {
-  const base = origin.pathname.replace(/\/$/, "");
-  return new URL(`${base}${incoming.pathname}${incoming.search}`, origin);
+  // Set the path, never resolve it against the origin: a path like `//evil.example/x` would resolve as a
+  // scheme-relative URL and send the request (credentials included) to another host.
+  const target = new URL(origin);
+  target.pathname = `${origin.pathname.replace(/\/$/, "")}${incoming.pathname}`;
+  target.search = incoming.search;
+  return target;
 }
 
 export interface ProxyContext {
@@ -68,6 +72,15 @@ export async function proxyToOrigin(req: Request, origin: URL, ctx: ProxyContext
       {
         instance: incoming.pathname,
       },
+    );
+  }
+  if (res.status < 200 || res.status > 599) {
+    // A Workers Response cannot carry this status (it throws a RangeError): an invalid answer, so 502 (RFC 9110 §15.6.3).
+    await res.body?.cancel();
+    return problem(
+      "origin_unreachable",
+      `the origin ${origin.host} answered with status ${res.status}, which cannot be relayed`,
+      { instance: incoming.pathname },
     );
   }
   return new Response(res.body, {

@@ -21,8 +21,11 @@ function tightest(states: LimitState[]): LimitState | undefined {
 export function rateLimitHeaders(decision: Decision, nowMs: number): Array<[string, string]> {
   const states = decision.states.filter((s) => s.limit.mode === "enforce");
   if (states.length === 0) return [];
+  // An infinite retry time (a cost above the limit itself) has no Retry-After: waiting will not help.
   const retryAfter =
-    decision.retryAtMs === undefined ? undefined : Math.max(1, secondsUntil(decision.retryAtMs, nowMs));
+    decision.retryAtMs === undefined || !Number.isFinite(decision.retryAtMs)
+      ? undefined
+      : Math.max(1, secondsUntil(decision.retryAtMs, nowMs));
   const policy = states
     .map((s) => {
       const unit = s.limit.dimension === "requests" ? "" : `;qg-unit="${s.limit.dimension}"`;

@@ -1,7 +1,6 @@
 // The decision: isolate cache (leases, denials, async counters) -> store -> decision, with the failure policy and
 // flush scheduling. Exactness (DESIGN §7.1) rests on one rule: a unit is admitted only out of allowance the store
 // granted for the same period, and check-and-spend runs with no `await` in between.
-
 import { leaseWant } from "../algorithms/lease-sizing.ts";
 import { grantPeriod } from "../algorithms/limit-window.ts";
 import { TtlLru } from "../cache/ttl-lru.ts";
@@ -24,14 +23,19 @@ export interface LimiterOptions {
   cacheTtlMs: number;
   /** How long a request waits for a store round trip (its own or a coalesced one). */
   storeTimeoutMs: number;
-  /** Longest span of traffic one lease covers. */
+  /** Longest span of traffic one lease covers (beyond the next forced exchange). */
   leaseHorizonMs?: number;
   /** Unused allowance idle this long is returned at the next flush. */
   leaseIdleMs?: number;
   /** Flushes (returns, async counts, stats) ride on requests at most this often. */
   flushIntervalMs?: number;
+  /** Fleet stats and returns to periods already over are sent at most this often (they cost commands, not
+   * exactness: nothing can be admitted in a past period). */
+  lazyFlushIntervalMs?: number;
   /** Validity of a token-bucket lease: tokens taken from the bucket must be spent soon after. */
   bucketLeaseMs?: number;
+  /** How early, before a calendar window ends, the next window's allowance is fetched in the background. */
+  prefetchMs?: number;
 }
 
 interface Lease {
@@ -49,6 +53,10 @@ interface Lease {
   grantedAtMs: number;
   spentSinceGrant: number;
   lastUsedMs: number;
+  /** Units per ms this isolate spent between its grants, carried across periods (sizes the next lease). */
+  ratePerMs: number;
+  /** Allowance fetched ahead for the next calendar period, promoted when that period starts. */
+  next: { periodId: string; allowance: number; storeAvailable: number; resetAtMs: number } | undefined;
 }
 
 interface AsyncCounter {
@@ -67,7 +75,10 @@ interface AsyncCounter {
 
 interface Denial {
   kind: "denial";
+  /** Until then this isolate denies without asking the store (at most the cache TTL). */
   untilMs: number;
+  /** When the store said the request may fit again (what Retry-After reports). */
+  retryAtMs: number;
 }
 
 interface CachedPlan {
@@ -77,14 +88,7 @@ interface CachedPlan {
 
 type Entry = Lease | AsyncCounter | Denial | CachedPlan;
 
-const FLEET_COUNTERS = [
-  "allowed",
-  "denied",
-  "local_decisions",
-  "store_calls",
-  "cache_hits",
-  "cache_misses",
-] as const;
+const FLEET_COUNTERS = ["allowed", "denied", "store_calls", "cache_hits", "cache_misses"] as const;
 export type FleetCounter = (typeof FLEET_COUNTERS)[number];
 
 const leaseKey = (tenant: string, limit: LimitSpec) => `l\u0000${tenant}\u0000${limit.id}`;
@@ -104,6 +108,10 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
+/** Only calendar windows are fetched ahead: a sliding window's next bucket depends on what the current one still
+ * admits, and a bucket has no next period. */
+const prefetchable = (l: LimitSpec) => l.sync === "strict" && l.window.kind === "fixed";
+
 export class Limiter {
   readonly store: Store;
   readonly metrics: Metrics;
@@ -113,20 +121,15 @@ export class Limiter {
   /** Deltas waiting for the next flush, merged per (tenant, limit, period) so they stay bounded. */
   private readonly pending = new Map<string, UsageDelta>();
   private readonly inflight = new Map<string, Promise<AcquireResult>>();
-  private readonly fleet: Record<FleetCounter, number> = Object.fromEntries(
-    FLEET_COUNTERS.map((c) => [c, 0]),
-  ) as Record<FleetCounter, number>;
+  private readonly prefetching = new Set<string>();
+  private readonly fleet = Object.fromEntries(FLEET_COUNTERS.map((c) => [c, 0])) as Record<
+    FleetCounter,
+    number
+  >;
   private id: string | undefined;
-  /** Identifies this isolate to the store's sharer registry (fair split of what is left near a limit). Made on first
-   * use: Workers forbid random values at global scope, where the limiter is built. */
-  get isolateId(): string {
-    this.id ??= Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) =>
-      b.toString(16).padStart(2, "0"),
-    ).join("");
-    return this.id;
-  }
   private flushing: Promise<void> | null = null;
   private lastFlushAtMs: number;
+  private lastLazyFlushAtMs: number;
   private flushSoon = false;
 
   constructor(opts: LimiterOptions) {
@@ -141,9 +144,12 @@ export class Limiter {
       leaseHorizonMs: opts.leaseHorizonMs ?? 60_000,
       leaseIdleMs: opts.leaseIdleMs ?? 30_000,
       flushIntervalMs: opts.flushIntervalMs ?? 10_000,
+      lazyFlushIntervalMs: opts.lazyFlushIntervalMs ?? 300_000,
       bucketLeaseMs: opts.bucketLeaseMs ?? 1_000,
+      prefetchMs: opts.prefetchMs ?? 5_000,
     };
     this.lastFlushAtMs = this.clock.now();
+    this.lastLazyFlushAtMs = this.lastFlushAtMs;
     this.cache = new TtlLru<Entry>({
       maxEntries: this.o.cacheSize,
       maxBytes: this.o.cacheBytes,
@@ -152,12 +158,20 @@ export class Limiter {
       sizeOf: (k, v) => 2 * k.length + (v.kind === "plan" ? 64 + 96 * v.plan.limits.length : 96),
       // An evicted lease's allowance goes back at the next flush; an evicted async count is sent then.
       onEvict: (_k, v) => {
-        if (v.kind === "lease" && v.allowance > 0)
-          this.queue({ tenant: v.tenant, limit: v.limit, periodId: v.periodId, units: -v.allowance });
+        if (v.kind === "lease") this.returnLease(v, true);
         if (v.kind === "async" && v.unsynced > 0)
           this.queue({ tenant: v.tenant, limit: v.limit, periodId: v.periodId, units: v.unsynced });
       },
     });
+  }
+
+  /** Identifies this isolate to the store's sharer registry (fair split of what is left near a limit). Made on first
+   * use: Workers forbid random values at global scope, where the limiter is built. */
+  get isolateId(): string {
+    this.id ??= Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) =>
+      b.toString(16).padStart(2, "0"),
+    ).join("");
+    return this.id;
   }
 
   /** Cached plan lookup: `load` runs on a miss and its result is kept for the cache TTL; when it fails (store
@@ -198,7 +212,10 @@ export class Limiter {
     const touched = plan.limits.filter((l) => (cost[l.dimension] ?? 0) > 0);
     let now = this.clock.now();
     const local = this.tryLocal(plan, touched, cost, now);
-    if (local) return this.finish(local, now, waitUntil);
+    if (local) {
+      if (local.allowed) this.maybePrefetch(plan, touched, now, waitUntil);
+      return this.finish(local, now, waitUntil);
+    }
 
     // Coalesce: while a refill for this tenant is under way, wait for it (bounded) and look again.
     for (let i = 0; i < 2; i++) {
@@ -218,15 +235,15 @@ export class Limiter {
 
   /** Decision from isolate state alone (no I/O), or null when the store must be asked. */
   private tryLocal(plan: Plan, touched: LimitSpec[], cost: Cost, now: number): Decision | null {
-    let deniedUntil = 0;
+    let retryAt = 0;
     for (const l of touched) {
       if (l.mode !== "enforce") continue;
       const d = this.cache.peek(denialKey(plan.tenant, l));
-      if (d?.kind === "denial" && d.untilMs > now) deniedUntil = Math.max(deniedUntil, d.untilMs);
+      if (d?.kind === "denial" && d.untilMs > now) retryAt = Math.max(retryAt, d.retryAtMs);
     }
-    if (deniedUntil > 0) {
+    if (retryAt > 0) {
       this.metrics.inc("quotagate_cache_hits_total", { kind: "denial" });
-      return this.denial(plan, touched, cost, now, deniedUntil, true);
+      return this.denial(plan, touched, cost, now, retryAt, true);
     }
     // Async limits decide locally in every case.
     const asyncDeny = this.asyncDenial(plan, touched, cost, now);
@@ -262,6 +279,41 @@ export class Limiter {
     };
   }
 
+  /** Units per ms this isolate spent on a limit lately (0 when unknown): the last grant's pace, else the carried rate. */
+  private rateOf(tenant: string, limit: LimitSpec, now: number): number {
+    const v = this.cache.peek(leaseKey(tenant, limit));
+    if (v?.kind !== "lease") return 0;
+    // Over a short span the pace is noisy, so it counts as at least 250 ms: a burst right after a grant still
+    // grows the next lease quickly (a hot tenant reaches full-size leases in a few exchanges).
+    const recent = v.spentSinceGrant / Math.max(250, now - v.grantedAtMs);
+    return Math.max(recent, v.ratePerMs);
+  }
+
+  /**
+   * Lease requests for a set of limits. A long window's lease lasts until one horizon past the next forced exchange
+   * (the end of the request's shortest calendar window), so both are refreshed in the same round trip.
+   */
+  private leaseItems(tenant: string, limits: LimitSpec[], needs: number[], atMs: number): AcquireItem[] {
+    const left = limits.map((l) =>
+      l.window.kind === "bucket" ? this.o.bucketLeaseMs : grantPeriod(l, atMs).endMs - atMs,
+    );
+    const shortest = Math.min(...left);
+    const horizon =
+      shortest < this.o.leaseHorizonMs ? shortest + this.o.leaseHorizonMs : this.o.leaseHorizonMs;
+    return limits.map((l, i) => ({
+      limit: l,
+      min: needs[i]!,
+      want: leaseWant({
+        limit: l,
+        need: needs[i]!,
+        ratePerMs: this.rateOf(tenant, l, atMs),
+        periodLeftMs: left[i]!,
+        maxHorizonMs: horizon,
+        initialUnits: Math.max(1, Math.ceil(l.limit / 100)),
+      }),
+    }));
+  }
+
   private async refill(
     plan: Plan,
     touched: LimitSpec[],
@@ -279,26 +331,18 @@ export class Limiter {
       if (lease) lease.allowance -= take;
       return take;
     });
-    const items: AcquireItem[] = strict.map((l, i) => {
-      const need = (cost[l.dimension] ?? 0) - reserved[i]!;
-      const lease = this.validLease(plan.tenant, l, now);
-      const period = grantPeriod(l, now);
-      const elapsed = lease ? Math.max(1_000, now - lease.grantedAtMs) : 0;
-      const want = leaseWant({
-        limit: l,
-        need,
-        ratePerMs: lease ? lease.spentSinceGrant / elapsed : 0,
-        periodLeftMs: l.window.kind === "bucket" ? this.o.bucketLeaseMs : period.endMs - now,
-        maxHorizonMs: this.o.leaseHorizonMs,
-        initialUnits: Math.max(1, Math.ceil(l.limit / 100)),
-      });
-      return { limit: l, min: need, want };
-    });
+    const items = this.leaseItems(
+      plan.tenant,
+      strict,
+      strict.map((l, i) => (cost[l.dimension] ?? 0) - reserved[i]!),
+      now,
+    );
     const unreserve = () => {
       strict.forEach((l, i) => {
+        if (reserved[i] === 0) return;
         const lease = this.validLease(plan.tenant, l, now);
         if (lease) lease.allowance += reserved[i]!;
-        else if (reserved[i]! > 0)
+        else
           this.queue({
             tenant: plan.tenant,
             limit: l,
@@ -349,7 +393,7 @@ export class Limiter {
           if (until > after)
             this.cache.set(
               denialKey(plan.tenant, it.limit),
-              { kind: "denial", untilMs: until },
+              { kind: "denial", untilMs: until, retryAtMs: g.retryAtMs },
               until - after,
             );
         }
@@ -389,6 +433,63 @@ export class Limiter {
     };
   }
 
+  /**
+   * Near the end of a calendar window, fetch the next window's allowance in the background (waitUntil), so a steady
+   * tenant never waits for the store at the boundary. Calendar windows only; the grant is exact like any other.
+   */
+  private maybePrefetch(plan: Plan, touched: LimitSpec[], now: number, waitUntil: WaitUntil): void {
+    if (this.prefetching.has(plan.tenant) || this.inflight.has(plan.tenant)) return;
+    let boundary = Number.POSITIVE_INFINITY;
+    for (const l of touched) {
+      if (!prefetchable(l)) continue;
+      const lease = this.validLease(plan.tenant, l, now);
+      if (!lease || lease.next) continue;
+      const p = grantPeriod(l, now);
+      const lead = Math.min(this.o.prefetchMs, (p.endMs - p.startMs) / 10);
+      if (p.endMs - now <= lead) boundary = Math.min(boundary, p.endMs);
+    }
+    if (boundary === Number.POSITIVE_INFINITY) return;
+    const limits = touched.filter(prefetchable);
+    const items = this.leaseItems(
+      plan.tenant,
+      limits,
+      limits.map(() => 0),
+      boundary,
+    );
+    this.prefetching.add(plan.tenant);
+    this.metrics.inc("quotagate_store_calls_total", { op: "prefetch" });
+    this.fleet.store_calls++;
+    const call = this.store.acquire(plan.tenant, items, boundary, this.isolateId).then(
+      (res) => {
+        if (!res.ok) return;
+        this.metrics.inc("quotagate_lease_grants_total");
+        res.items.forEach((g, i) => {
+          const l = items[i]!.limit;
+          this.metrics.inc("quotagate_lease_units_granted_total", {}, g.granted);
+          const lease = this.cache.peek(leaseKey(plan.tenant, l));
+          const current = lease?.kind === "lease" ? lease : undefined;
+          if (current && current.periodId === g.periodId) {
+            current.allowance += g.granted; // a long window whose period goes on: a top-up
+            current.storeAvailable = g.available;
+          } else if (current && !current.next) {
+            current.next = {
+              periodId: g.periodId,
+              allowance: g.granted,
+              storeAvailable: g.available,
+              resetAtMs: g.resetAtMs,
+            };
+          } else if (g.granted > 0) {
+            this.queue({ tenant: plan.tenant, limit: l, periodId: g.periodId, units: -g.granted });
+          }
+        });
+      },
+      () => {
+        this.metrics.inc("quotagate_store_errors_total", { op: "prefetch" });
+      },
+    );
+    waitUntil(call.finally(() => this.prefetching.delete(plan.tenant)));
+  }
+
   /** Puts a grant's units into the lease of its period (a lease of an older period is returned first). */
   private absorb(
     tenant: string,
@@ -401,15 +502,15 @@ export class Limiter {
   ): Lease {
     const key = leaseKey(tenant, limit);
     const cur = this.cache.peek(key);
-    let lease = cur?.kind === "lease" ? cur : undefined;
-    if (lease && lease.periodId !== periodId) {
-      if (lease.allowance > 0)
-        this.queue({ tenant, limit, periodId: lease.periodId, units: -lease.allowance });
-      lease = undefined;
+    const old = cur?.kind === "lease" ? cur : undefined;
+    let lease = old;
+    if (old && old.periodId !== periodId) {
+      lease = this.promote(old, periodId) ? old : undefined;
     }
     const validUntilMs =
       limit.window.kind === "bucket" ? now + this.o.bucketLeaseMs : grantPeriod(limit, now).endMs;
     if (!lease) {
+      if (old) this.returnLease(old, true);
       lease = {
         kind: "lease",
         tenant,
@@ -422,14 +523,18 @@ export class Limiter {
         grantedAtMs: now,
         spentSinceGrant: 0,
         lastUsedMs: now,
+        ratePerMs: old ? this.rateOf(tenant, limit, now) : 0,
+        next: undefined,
       };
       // Leases outlive their period in the cache so that the flush can return what they still hold.
       this.cache.set(
         key,
         lease,
-        Math.max(validUntilMs - now, 0) + this.o.leaseIdleMs + this.o.flushIntervalMs * 6,
+        Math.max(validUntilMs - now, 0) + this.o.leaseIdleMs + this.o.lazyFlushIntervalMs,
       );
     }
+    if (lease.grantedAtMs < now && lease.spentSinceGrant > 0)
+      lease.ratePerMs = this.rateOf(tenant, limit, now);
     lease.allowance += units;
     lease.storeAvailable = storeAvailable;
     lease.resetAtMs = resetAtMs;
@@ -437,11 +542,64 @@ export class Limiter {
     return lease;
   }
 
+  /** When a lease's prefetched next period has begun, its allowance becomes the lease; the old period's leftover
+   * goes back to the store. Returns true when the lease now covers `periodId`. */
+  private promote(lease: Lease, periodId: string): boolean {
+    const next = lease.next;
+    if (!next || next.periodId !== periodId) return false;
+    if (lease.allowance > 0)
+      this.queue({
+        tenant: lease.tenant,
+        limit: lease.limit,
+        periodId: lease.periodId,
+        units: -lease.allowance,
+      });
+    lease.ratePerMs = Math.max(
+      lease.ratePerMs,
+      lease.spentSinceGrant / Math.max(1_000, lease.validUntilMs - lease.grantedAtMs),
+    );
+    lease.periodId = next.periodId;
+    lease.allowance = next.allowance;
+    lease.storeAvailable = next.storeAvailable;
+    lease.resetAtMs = next.resetAtMs;
+    lease.validUntilMs = grantPeriod(lease.limit, next.resetAtMs - 1).endMs;
+    lease.grantedAtMs = grantPeriod(lease.limit, next.resetAtMs - 1).startMs;
+    lease.spentSinceGrant = 0;
+    lease.next = undefined;
+    return true;
+  }
+
   private validLease(tenant: string, limit: LimitSpec, now: number): Lease | undefined {
     const v = this.cache.peek(leaseKey(tenant, limit));
     if (v?.kind !== "lease") return undefined;
-    if (now >= v.validUntilMs || v.periodId !== grantPeriod(limit, now).id) return undefined;
+    const periodId = grantPeriod(limit, now).id;
+    if (v.periodId !== periodId && !this.promote(v, periodId)) return undefined;
+    if (now >= v.validUntilMs) return undefined;
     return v;
+  }
+
+  /** Queues a lease's unused allowance (and its prefetched next period's) for return at a flush. */
+  private returnLease(lease: Lease, includeNext: boolean): void {
+    if (lease.allowance > 0) {
+      this.queue({
+        tenant: lease.tenant,
+        limit: lease.limit,
+        periodId: lease.periodId,
+        units: -lease.allowance,
+      });
+      this.metrics.inc("quotagate_lease_units_returned_total", {}, lease.allowance);
+      lease.allowance = 0;
+    }
+    if (includeNext && lease.next && lease.next.allowance > 0) {
+      this.queue({
+        tenant: lease.tenant,
+        limit: lease.limit,
+        periodId: lease.next.periodId,
+        units: -lease.next.allowance,
+      });
+      this.metrics.inc("quotagate_lease_units_returned_total", {}, lease.next.allowance);
+      lease.next = undefined;
+    }
   }
 
   private returnGrant(tenant: string, items: AcquireItem[], res: AcquireResult): void {
@@ -469,7 +627,7 @@ export class Limiter {
       unsynced: 0,
       sending: 0,
     };
-    this.cache.set(key, fresh, period.endMs - now + this.o.flushIntervalMs * 6);
+    this.cache.set(key, fresh, period.endMs - now + this.o.lazyFlushIntervalMs);
     this.flushSoon = true; // seed 002: the first request of a window syncs
     return fresh;
   }
@@ -569,12 +727,7 @@ export class Limiter {
     this.metrics.inc("quotagate_decisions_total", { outcome, reason: d.reason });
     if (d.local) this.metrics.inc("quotagate_local_decisions_total");
     this.fleet[d.allowed ? "allowed" : "denied"]++;
-    if (d.local) {
-      this.fleet.local_decisions++;
-      this.fleet.cache_hits++;
-    } else {
-      this.fleet.cache_misses++;
-    }
+    this.fleet[d.local ? "cache_hits" : "cache_misses"]++;
     this.maybeFlush(now, waitUntil);
     return d;
   }
@@ -598,8 +751,12 @@ export class Limiter {
     }
   }
 
-  /** Sends returns, async counts, fail-open settlements and fleet stats in one round trip. `returnAll` also gives
-   * back every lease's unused allowance (cache clear, tests). Never loses a delta: a failed flush re-queues it. */
+  /**
+   * Sends lease returns, async counts, fail-open settlements and fleet stats in one round trip. What affects
+   * enforcement (returns to periods still open, async counts, settlements) goes at every flush; what does not
+   * (returns to periods already over, stats) waits for the lazy interval. `returnAll` gives back every lease's
+   * unused allowance and sends everything (cache clear, tests). Never loses a delta: a failed flush re-queues it.
+   */
   flush(opts: { returnAll?: boolean } = {}): Promise<void> {
     if (this.flushing) return opts.returnAll ? this.flushing.then(() => this.flush(opts)) : this.flushing;
     this.flushing = this.doFlush(opts.returnAll ?? false).finally(() => {
@@ -612,15 +769,14 @@ export class Limiter {
     const now = this.clock.now();
     this.lastFlushAtMs = now;
     this.flushSoon = false;
+    const lazyDue = returnAll || now - this.lastLazyFlushAtMs >= this.o.lazyFlushIntervalMs;
     const sendingAsync: AsyncCounter[] = [];
     for (const [, e] of this.cache.entries()) {
-      if (e.kind === "lease" && e.allowance > 0) {
+      if (e.kind === "lease") {
         const expired = now >= e.validUntilMs || e.periodId !== grantPeriod(e.limit, now).id;
-        if (returnAll || expired || now - e.lastUsedMs >= this.o.leaseIdleMs) {
-          this.queue({ tenant: e.tenant, limit: e.limit, periodId: e.periodId, units: -e.allowance });
-          this.metrics.inc("quotagate_lease_units_returned_total", {}, e.allowance);
-          e.allowance = 0;
-        }
+        if (returnAll || (expired && !e.next) || now - e.lastUsedMs >= this.o.leaseIdleMs)
+          this.returnLease(e, true);
+        else if (expired) this.returnLease(e, false);
       } else if (e.kind === "async" && (e.unsynced > 0 || e.known === 0)) {
         e.sending = e.unsynced;
         e.unsynced = 0;
@@ -633,22 +789,32 @@ export class Limiter {
       periodId: a.periodId,
       units: a.sending,
     }));
-    const deltas = [...this.pending.values()].filter((d) => d.units !== 0);
-    this.pending.clear();
+    // Deltas to periods already over change no decision: they wait for the lazy flush.
+    const deltas: UsageDelta[] = [];
+    for (const [k, d] of this.pending) {
+      const over =
+        d.units < 0 && grantPeriod(d.limit, now).id !== d.periodId && d.limit.window.kind !== "bucket";
+      if (d.units !== 0 && (lazyDue || !over)) deltas.push(d);
+      if (lazyDue || !over || d.units === 0) this.pending.delete(k);
+    }
     const counts: Record<string, number> = {};
-    for (const c of FLEET_COUNTERS) {
-      if (this.fleet[c] > 0) counts[c] = this.fleet[c];
-      this.fleet[c] = 0;
+    if (lazyDue) {
+      for (const c of FLEET_COUNTERS) {
+        if (this.fleet[c] > 0) counts[c] = this.fleet[c];
+        this.fleet[c] = 0;
+      }
     }
     if (deltas.length === 0 && asyncDeltas.length === 0 && Object.keys(counts).length === 0) return;
+    if (lazyDue) this.lastLazyFlushAtMs = now;
     counts.store_calls = (counts.store_calls ?? 0) + 1;
+    if (!lazyDue) this.fleet.store_calls++;
     const started = Date.now();
     this.metrics.inc("quotagate_store_calls_total", { op: "flush" });
     try {
       const totals = await withTimeout(
         this.store.flush({
           deltas: [...deltas, ...asyncDeltas],
-          stats: { dayId: grantPeriod(dayLimit, now).id, counts },
+          ...(lazyDue ? { stats: { dayId: grantPeriod(dayLimit, now).id, counts } } : {}),
           nowMs: now,
         }),
         this.o.storeTimeoutMs * 2,
@@ -667,8 +833,10 @@ export class Limiter {
         a.unsynced += a.sending;
         a.sending = 0;
       }
-      for (const [c, v] of Object.entries(counts))
-        this.fleet[c as FleetCounter] += c === "store_calls" ? v - 1 : v;
+      if (lazyDue) {
+        for (const [c, v] of Object.entries(counts))
+          this.fleet[c as FleetCounter] += c === "store_calls" ? v - 1 : v;
+      }
     }
   }
 
@@ -703,6 +871,27 @@ export class Limiter {
   async clear(): Promise<void> {
     await this.flush({ returnAll: true });
     this.cache.clear();
+  }
+
+  /** The tenant's plan when this isolate has it cached (no I/O, no hit/miss counted). */
+  cachedPlan(tenant: string): Plan | undefined {
+    const v = this.cache.peek(planKey(tenant));
+    return v?.kind === "plan" ? v.plan : undefined;
+  }
+
+  /** After an admin change of tier or overrides: drops the cached plan and cached denials (a new limit may lift
+   * them). Leases and async counts stay: they hold units the store counted or that must still be sent. */
+  forgetPlan(tenant: string): void {
+    this.cache.delete(planKey(tenant));
+    for (const [k] of [...this.cache.entries()])
+      if (k.startsWith("d\u0000") && k.split("\u0000")[1] === tenant) this.cache.delete(k);
+  }
+
+  /** Around an admin reset of the tenant's usage: drops everything this isolate holds for the tenant. Lease
+   * allowance and pending deltas are discarded, not returned: the store's counters are being zeroed. */
+  discardTenant(tenant: string): void {
+    for (const [k] of [...this.cache.entries()]) if (k.split("\u0000")[1] === tenant) this.cache.delete(k);
+    for (const [k, d] of [...this.pending]) if (d.tenant === tenant) this.pending.delete(k);
   }
 }
 

@@ -23,10 +23,7 @@ export interface ItemGrant {
   retryAtMs: number;
 }
 
-/** Isolates that acquired for a (tenant, limit, period) within this span count as sharers of what is left. */
-export const SHARER_WINDOW_MS = 10_000;
-/** At most this many isolates are remembered per (tenant, limit, period). */
-export const SHARER_SLOTS = 16;
+export { SHARER_SLOTS, SHARER_WINDOW_MS } from "../algorithms/sharers.ts";
 
 export interface AcquireResult {
   /** True when every enforced item's `min` fitted and every item was granted; false: nothing was taken. */

@@ -3,7 +3,7 @@
 
 import { applyDelta, planAcquire, type SlotState } from "../../algorithms/acquire.ts";
 import { grantPeriod, previousSlidingPeriodId, retentionEndMs } from "../../algorithms/limit-window.ts";
-import { updateSharers } from "../../algorithms/sharers.ts";
+import { SHARER_SLOTS, SHARER_WINDOW_MS, updateSharers } from "../../algorithms/sharers.ts";
 import type { BucketState } from "../../algorithms/token-bucket.ts";
 import type { LimitSpec } from "../../core/quota.ts";
 import { shardOf, USAGE_SHARDS, usageKey } from "../keys.ts";
@@ -17,7 +17,6 @@ import type {
   UsagePage,
   UsageReading,
 } from "../store.ts";
-import { SHARER_SLOTS, SHARER_WINDOW_MS } from "../store.ts";
 
 /** Kept after a period ends so late flushes land (mirrors the Redis EXPIRE grace). */
 const GRACE_MS = 3_600_000;
@@ -45,21 +44,21 @@ export class MemoryStore implements Store {
     caller?: string,
   ): Promise<AcquireResult> {
     const slots = items.map((it) => this.loadSlot(tenant, it.limit, nowMs));
-    const sharers = items.map((it) => {
-      if (!caller) return 1;
-      const period = grantPeriod(it.limit, nowMs);
-      const key = `${it.limit.id}\u0000${period.id}\u0000${tenant}`;
+    const sharersOf = (i: number) => {
+      const limit = items[i]!.limit;
+      const period = grantPeriod(limit, nowMs);
+      const key = `${limit.id}\u0000${period.id}\u0000${tenant}`;
       const s = updateSharers(
         this.sharers.get(key)?.raw ?? null,
-        caller,
+        caller!,
         nowMs,
         SHARER_WINDOW_MS,
         SHARER_SLOTS,
       );
-      this.sharers.set(key, { raw: s.next, expireAtMs: retentionEndMs(it.limit, period, GRACE_MS) });
+      this.sharers.set(key, { raw: s.next, expireAtMs: retentionEndMs(limit, period, GRACE_MS) });
       return s.count;
-    });
-    const plan = planAcquire(items, slots, nowMs, sharers);
+    };
+    const plan = planAcquire(items, slots, nowMs, caller ? sharersOf : undefined);
     if (plan.ok) {
       plan.items.forEach((p, i) => {
         this.storeSlot(tenant, items[i]!.limit, p.periodId, p.next, nowMs);

@@ -100,7 +100,8 @@ for i = 1, n do
     it.reset = at(burst)
     if it.avail >= it.min then it.retry = it.reset else it.retry = at(it.min) end
   end
-  it.sharers = sharers(KEYS[k], it.exp)
+  -- the registry only matters where a fair split could bind (mirror of planAcquire)
+  if it.mode == "e" and it.avail < it.want * slots then it.sharers = sharers(KEYS[k], it.exp) else it.sharers = 1 end
   k = k + 1
   if it.mode == "e" and it.avail < it.min then ok = false end
   items[i] = it
@@ -128,7 +129,7 @@ for i = 1, n do
   out[#out + 1] = it.retry
 end
 return out`;
-export const ACQUIRE_SHA = "7f18ba37ae7160fe064083728e66b56ca4175b68";
+export const ACQUIRE_SHA = "21f355c8870a1f9be51688df21414c8693f77ef4";
 
 /**
  * ADJUST: applies usage deltas (lease returns, async counts, fail-open settlements) of many tenants in one call

@@ -2,6 +2,7 @@
 // EVALSHA (EVAL on NOSCRIPT); usage lives in per-period hashes sharded by tenant (DESIGN §5).
 import { Redis } from "@upstash/redis/cloudflare";
 import { grantPeriod, previousSlidingPeriodId, retentionEndMs } from "../../algorithms/limit-window.ts";
+import { SHARER_SLOTS, SHARER_WINDOW_MS } from "../../algorithms/sharers.ts";
 import type { LimitSpec } from "../../core/quota.ts";
 import { shardOf, sharersKey, statsKey, tenantKey, USAGE_SHARDS, usageKey } from "../keys.ts";
 import type {
@@ -14,7 +15,6 @@ import type {
   UsagePage,
   UsageReading,
 } from "../store.ts";
-import { SHARER_SLOTS, SHARER_WINDOW_MS } from "../store.ts";
 import { type LuaScript, SCRIPTS } from "./scripts.ts";
 
 export interface UpstashStoreOptions {
