@@ -309,7 +309,7 @@ export class Limiter {
         ratePerMs: this.rateOf(tenant, l, atMs),
         periodLeftMs: left[i]!,
         maxHorizonMs: horizon,
-        initialUnits: Math.max(1, Math.ceil(l.limit / 100)),
+        initialUnits: Math.max(1, Math.min(64, Math.ceil(l.limit / 100))),
       }),
     }));
   }
@@ -526,12 +526,6 @@ export class Limiter {
         ratePerMs: old ? this.rateOf(tenant, limit, now) : 0,
         next: undefined,
       };
-      // Leases outlive their period in the cache so that the flush can return what they still hold.
-      this.cache.set(
-        key,
-        lease,
-        Math.max(validUntilMs - now, 0) + this.o.leaseIdleMs + this.o.lazyFlushIntervalMs,
-      );
     }
     if (lease.grantedAtMs < now && lease.spentSinceGrant > 0)
       lease.ratePerMs = this.rateOf(tenant, limit, now);
@@ -539,7 +533,14 @@ export class Limiter {
     lease.storeAvailable = storeAvailable;
     lease.resetAtMs = resetAtMs;
     lease.validUntilMs = validUntilMs;
+    this.keep(lease, now);
     return lease;
+  }
+
+  /** (Re)stores a lease with a TTL past its period, so that the flush can still return what it holds. */
+  private keep(lease: Lease, now: number): void {
+    const ttl = Math.max(lease.validUntilMs - now, 0) + this.o.leaseIdleMs + this.o.lazyFlushIntervalMs;
+    this.cache.set(leaseKey(lease.tenant, lease.limit), lease, ttl);
   }
 
   /** When a lease's prefetched next period has begun, its allowance becomes the lease; the old period's leftover
@@ -566,6 +567,7 @@ export class Limiter {
     lease.grantedAtMs = grantPeriod(lease.limit, next.resetAtMs - 1).startMs;
     lease.spentSinceGrant = 0;
     lease.next = undefined;
+    this.keep(lease, lease.grantedAtMs);
     return true;
   }
 
