@@ -11,6 +11,9 @@ export interface TtlLruOptions<V> {
   sizeOf: (key: string, value: V) => number;
   /** Called for entries pushed out by the bounds (not for expiry or delete): lets the lease book return allowance. */
   onEvict?: (key: string, value: V) => void;
+  /** Called when an expired entry is dropped (on access or by prune): an entry that still owes something (unused
+   * allowance, unsent counts) is settled rather than silently lost. */
+  onExpire?: (key: string, value: V) => void;
 }
 
 interface Slot<V> {
@@ -57,6 +60,7 @@ export class TtlLru<V> {
     if (!slot) return undefined;
     if (slot.expiresAtMs <= this.opts.clock.now()) {
       this.remove(key, slot);
+      this.opts.onExpire?.(key, slot.value);
       return undefined;
     }
     this.map.delete(key);
@@ -88,6 +92,16 @@ export class TtlLru<V> {
   *entries(): IterableIterator<[string, V]> {
     const now = this.opts.clock.now();
     for (const [k, slot] of this.map) if (slot.expiresAtMs > now) yield [k, slot.value];
+  }
+
+  /** Drops every expired entry (calling onExpire for each). */
+  prune(): void {
+    const now = this.opts.clock.now();
+    for (const [k, slot] of [...this.map]) {
+      if (slot.expiresAtMs > now) continue;
+      this.remove(k, slot);
+      this.opts.onExpire?.(k, slot.value);
+    }
   }
 
   clear(): void {

@@ -79,6 +79,9 @@ interface Denial {
   untilMs: number;
   /** When the store said the request may fit again (what Retry-After reports). */
   retryAtMs: number;
+  /** Units this isolate could have had when the store denied (the store's available plus what it held): only a
+   * request costing more is denied from the cache; a smaller one may still fit and goes on to the lease or store. */
+  available: number;
 }
 
 interface CachedPlan {
@@ -157,12 +160,18 @@ export class Limiter {
       clock: this.clock,
       sizeOf: (k, v) => 2 * k.length + (v.kind === "plan" ? 64 + 96 * v.plan.limits.length : 96),
       // An evicted lease's allowance goes back at the next flush; an evicted async count is sent then.
-      onEvict: (_k, v) => {
-        if (v.kind === "lease") this.returnLease(v, true);
-        if (v.kind === "async" && v.unsynced > 0)
-          this.queue({ tenant: v.tenant, limit: v.limit, periodId: v.periodId, units: v.unsynced });
-      },
+      onEvict: (_k, v) => this.settle(v),
+      // Likewise when one expires: with no timers in Workers, the next flush may come long after a lease's period,
+      // and what it holds must still go back (DESIGN §7.4).
+      onExpire: (_k, v) => this.settle(v),
     });
+  }
+
+  /** Queues what an entry leaving the cache still owes the store: a lease's unused allowance, unsent async counts. */
+  private settle(v: Entry): void {
+    if (v.kind === "lease") this.returnLease(v, true);
+    if (v.kind === "async" && v.unsynced > 0)
+      this.queue({ tenant: v.tenant, limit: v.limit, periodId: v.periodId, units: v.unsynced });
   }
 
   /** Identifies this isolate to the store's sharer registry (fair split of what is left near a limit). Made on first
@@ -239,7 +248,8 @@ export class Limiter {
     for (const l of touched) {
       if (l.mode !== "enforce") continue;
       const d = this.cache.peek(denialKey(plan.tenant, l));
-      if (d?.kind === "denial" && d.untilMs > now) retryAt = Math.max(retryAt, d.retryAtMs);
+      if (d?.kind === "denial" && d.untilMs > now && (cost[l.dimension] ?? 0) > d.available)
+        retryAt = Math.max(retryAt, d.retryAtMs);
     }
     if (retryAt > 0) {
       this.metrics.inc("quotagate_cache_hits_total", { kind: "denial" });
@@ -393,7 +403,12 @@ export class Limiter {
           if (until > after)
             this.cache.set(
               denialKey(plan.tenant, it.limit),
-              { kind: "denial", untilMs: until, retryAtMs: g.retryAtMs },
+              {
+                kind: "denial",
+                untilMs: until,
+                retryAtMs: g.retryAtMs,
+                available: g.available + reserved[i]!,
+              },
               until - after,
             );
         }
@@ -507,6 +522,9 @@ export class Limiter {
     if (old && old.periodId !== periodId) {
       lease = this.promote(old, periodId) ? old : undefined;
     }
+    // A lease past its validity (a token bucket's: its single period never ends) must not carry its stale units into
+    // the new grant, or an isolate could admit more than the burst at once: they are settled first (see returnLease).
+    if (lease && now >= lease.validUntilMs) this.returnLease(lease, false);
     const validUntilMs =
       limit.window.kind === "bucket" ? now + this.o.bucketLeaseMs : grantPeriod(limit, now).endMs;
     if (!lease) {
@@ -582,7 +600,10 @@ export class Limiter {
 
   /** Queues a lease's unused allowance (and its prefetched next period's) for return at a flush. */
   private returnLease(lease: Lease, includeNext: boolean): void {
-    if (lease.allowance > 0) {
+    // A token bucket refills in the place of tokens held past the lease's validity: given back then (after the bucket
+    // may have refilled and been drained again), they would let it admit more than its burst. They are dropped.
+    const lapsedBucket = lease.limit.window.kind === "bucket" && this.clock.now() >= lease.validUntilMs;
+    if (lease.allowance > 0 && !lapsedBucket) {
       this.queue({
         tenant: lease.tenant,
         limit: lease.limit,
@@ -590,8 +611,8 @@ export class Limiter {
         units: -lease.allowance,
       });
       this.metrics.inc("quotagate_lease_units_returned_total", {}, lease.allowance);
-      lease.allowance = 0;
     }
+    lease.allowance = 0;
     if (includeNext && lease.next && lease.next.allowance > 0) {
       this.queue({
         tenant: lease.tenant,
@@ -703,7 +724,7 @@ export class Limiter {
     return touched.map((l) => {
       const c = cost[l.dimension] ?? 0;
       const d = this.cache.peek(denialKey(plan.tenant, l));
-      const denied = d?.kind === "denial" && d.untilMs > now;
+      const denied = d?.kind === "denial" && d.untilMs > now && c > d.available;
       if (l.sync === "async") {
         const a = this.asyncCounter(plan.tenant, l, now);
         const remaining = Math.max(0, l.limit - a.known - a.sending - a.unsynced);
@@ -773,6 +794,7 @@ export class Limiter {
     this.flushSoon = false;
     const lazyDue = returnAll || now - this.lastLazyFlushAtMs >= this.o.lazyFlushIntervalMs;
     const sendingAsync: AsyncCounter[] = [];
+    this.cache.prune(); // settles what expired entries still hold
     for (const [, e] of this.cache.entries()) {
       if (e.kind === "lease") {
         const expired = now >= e.validUntilMs || e.periodId !== grantPeriod(e.limit, now).id;
@@ -827,12 +849,21 @@ export class Limiter {
         a.sending = 0;
       });
       this.metrics.inc("quotagate_flushes_total", { outcome: "ok" });
-    } catch {
+    } catch (err) {
       this.metrics.inc("quotagate_store_errors_total", { op: "flush" });
       this.metrics.inc("quotagate_flushes_total", { outcome: "error" });
-      for (const d of deltas) this.queue(d);
+      // After a timeout the store may have applied the batch without answering. Re-sending a return could then count
+      // it twice and under-count usage (over-admission), so returns are dropped (at worst they strand units) while
+      // positive deltas are re-sent (at worst counted twice: over-counting never over-admits). Any other failure
+      // means nothing was applied, and everything is re-sent.
+      const uncertain =
+        err instanceof Error &&
+        (err instanceof TimeoutError || err.name === "TimeoutError" || err.name === "AbortError");
+      for (const d of deltas) if (!uncertain || d.units > 0) this.queue(d);
       for (const a of sendingAsync) {
-        a.unsynced += a.sending;
+        // A counter that left the cache meanwhile (evicted, expired, replaced by its next period) is settled here.
+        if (this.cache.peek(asyncKey(a.tenant, a.limit)) === a) a.unsynced += a.sending;
+        else this.queue({ tenant: a.tenant, limit: a.limit, periodId: a.periodId, units: a.sending });
         a.sending = 0;
       }
       if (lazyDue) {
@@ -889,11 +920,29 @@ export class Limiter {
       if (k.startsWith("d\u0000") && k.split("\u0000")[1] === tenant) this.cache.delete(k);
   }
 
-  /** Around an admin reset of the tenant's usage: drops everything this isolate holds for the tenant. Lease
-   * allowance and pending deltas are discarded, not returned: the store's counters are being zeroed. */
+  /** Allowance this isolate holds unspent for (tenant, limit, period): counted by the store, not spent yet. */
+  heldAllowance(tenant: string, limit: LimitSpec, periodId: string): number {
+    const v = this.cache.peek(leaseKey(tenant, limit));
+    if (v?.kind !== "lease") return 0;
+    return (
+      (v.periodId === periodId ? v.allowance : 0) + (v.next?.periodId === periodId ? v.next.allowance : 0)
+    );
+  }
+
+  /** Around an admin reset of the tenant's usage: drops everything this isolate holds for the tenant. Allowance and
+   * pending deltas of the current periods are discarded, not returned (those counters are being zeroed); allowance
+   * prefetched for a next period, which the reset leaves alone, goes back. */
   discardTenant(tenant: string): void {
-    for (const [k] of [...this.cache.entries()]) if (k.split("\u0000")[1] === tenant) this.cache.delete(k);
-    for (const [k, d] of [...this.pending]) if (d.tenant === tenant) this.pending.delete(k);
+    const now = this.clock.now();
+    for (const [k, d] of [...this.pending])
+      if (d.tenant === tenant && d.periodId === grantPeriod(d.limit, now).id) this.pending.delete(k);
+    for (const [k, e] of [...this.cache.entries()]) {
+      if (k.split("\u0000")[1] !== tenant) continue;
+      const next = e.kind === "lease" ? e.next : undefined;
+      if (e.kind === "lease" && next && next.allowance > 0 && next.periodId !== grantPeriod(e.limit, now).id)
+        this.queue({ tenant, limit: e.limit, periodId: next.periodId, units: -next.allowance });
+      this.cache.delete(k);
+    }
   }
 }
 

@@ -50,10 +50,12 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   for (const [name, t] of Object.entries(policy.tiers)) {
     tiers.set(name, { limits: t.limits.map(compileLimit), failure: t.failure ?? policy.failure });
   }
+  // A rule's costs add to the default of one request unless it sets `requests` itself (0 makes the route free of
+  // request limits): pricing tokens must not silently exempt a route from the request quotas.
   const routes = policy.routes.map((r) => ({
     method: r.method,
     re: compilePathPattern(r.path),
-    cost: r.cost,
+    cost: { requests: 1, ...r.cost },
   }));
   const exempt = policy.exempt.map(compilePathPattern);
   const defaultCost: Cost = { requests: 1 };
@@ -71,7 +73,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
         for (const o of overrides.limits) {
           const base = byId.get(`${o.dimension ?? "requests"}:${o.window}`);
           const merged = compileLimit({
-            ...(base ? { limit: base.limit, mode: base.mode, sync: base.sync } : {}),
+            ...(base ? { limit: base.limit, mode: base.mode, sync: base.sync, name: base.name } : {}),
             ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)),
             window: o.window,
           });

@@ -131,14 +131,31 @@ export const policySchema = z
           message: `tier "${t.tier}" is not defined`,
         });
     }
+    const needsLimit = (l: LimitConfig) => {
+      const parsed = parseWindow(l.window);
+      return parsed.ok && parsed.window.kind !== "bucket" && l.limit === undefined;
+    };
     for (const [tier, t] of Object.entries(p.tiers)) {
       t.limits.forEach((l, i) => {
-        const parsed = parseWindow(l.window);
-        if (parsed.ok && parsed.window.kind !== "bucket" && l.limit === undefined) {
+        if (needsLimit(l)) {
           ctx.addIssue({
             code: "custom",
             path: ["tiers", tier, "limits", i, "limit"],
             message: "required for this window",
+          });
+        }
+      });
+    }
+    // An override may leave the amount out only when it changes a limit of the tier (it inherits the amount);
+    // a new limit without one would compile to a limit of 0 and deny every request.
+    for (const [id, t] of Object.entries(p.tenants)) {
+      const base = p.tiers[t.tier]?.limits ?? [];
+      t.overrides?.limits?.forEach((l, i) => {
+        if (needsLimit(l) && !base.some((b) => b.dimension === l.dimension && b.window === l.window)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["tenants", id, "overrides", "limits", i, "limit"],
+            message: `required: tier "${t.tier}" has no ${l.dimension} limit over "${l.window}" to inherit it from`,
           });
         }
       });

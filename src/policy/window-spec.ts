@@ -9,8 +9,10 @@ export function parseDurationMs(text: string): number | null {
   const m = /^(\d*)(ms|s|m|h|d)$/.exec(text);
   if (!m) return null;
   const n = m[1] === "" ? 1 : Number(m[1]);
-  if (!Number.isSafeInteger(n) || n <= 0) return null;
-  return n * UNIT_MS[m[2]!]!;
+  const ms = n * UNIT_MS[m[2]!]!;
+  // The product too must be an exact integer: window arithmetic (and the Lua mirror) relies on it.
+  if (!Number.isSafeInteger(n) || n <= 0 || !Number.isSafeInteger(ms)) return null;
+  return ms;
 }
 
 export type ParsedWindow = { ok: true; window: WindowSpec } | { ok: false; message: string };

@@ -1,0 +1,265 @@
+// Configuration: env defaults, the bundled policy, QUOTA_POLICY replacing it, and one fixture per failure, each
+// failing with a message that names the field.
+import { describe, expect, it } from "vitest";
+import { QuotaGateError } from "../core/errors.ts";
+import { parseConfig } from "./config.ts";
+
+const ORIGIN_URL = "https://api.example.com";
+const minimal = (limits: unknown[] = [{ window: "minute", limit: 5 }]) => ({
+  tiers: { basic: { limits } },
+  defaultTier: "basic",
+});
+const withPolicy = (policy: unknown, env: Record<string, unknown> = {}) => ({
+  ORIGIN_URL,
+  QUOTA_POLICY: typeof policy === "string" ? policy : JSON.stringify(policy),
+  ...env,
+});
+
+/** Parses and returns the thrown config error (failing the test when parsing succeeds). */
+function configError(env: Record<string, unknown>): QuotaGateError {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(QuotaGateError);
+    const e = err as QuotaGateError;
+    expect(e.code).toBe("config_invalid");
+    return e;
+  }
+  throw new Error("expected the configuration to be rejected");
+}
+
+const limitsOf = (tier: string, env: Record<string, unknown> = { ORIGIN_URL }) =>
+  parseConfig(env)
+    .policy.plan("t_1", tier)
+    .limits.map((l) => [l.dimension, l.window, l.limit, l.mode, l.sync]);
+
+describe("parseConfig: env", () => {
+  it("applies the documented defaults", () => {
+    const c = parseConfig({ ORIGIN_URL });
+    expect(c.originUrl.href).toBe("https://api.example.com/");
+    expect(c.upstash).toBeNull();
+    expect(c.adminToken).toBeNull();
+    expect(c.jwtSecret).toBeNull();
+    expect(c.cacheTtlMs).toBe(60_000);
+    expect(c.cacheSize).toBe(10_000);
+    expect(c.enabled).toBe(true);
+    expect(c.storeTimeoutMs).toBe(1_000);
+  });
+
+  it("coerces the string vars wrangler hands over", () => {
+    const c = parseConfig({
+      ORIGIN_URL,
+      QUOTA_CACHE_TTL: "5",
+      QUOTA_CACHE_SIZE: "200",
+      ENABLE_QUOTA: "false",
+      UPSTASH_REDIS_REST_URL: "https://eu1-x.upstash.io",
+      UPSTASH_REDIS_REST_TOKEN: "tok",
+      ADMIN_TOKEN: "0123456789abcdef",
+    });
+    expect(c.cacheTtlMs).toBe(5_000);
+    expect(c.cacheSize).toBe(200);
+    expect(c.enabled).toBe(false);
+    expect(c.upstash).toEqual({ url: "https://eu1-x.upstash.io", token: "tok" });
+    expect(c.adminToken).toBe("0123456789abcdef");
+  });
+
+  it("FAILURE_POLICY overrides the policy's failure for tiers that do not set one", () => {
+    const c = parseConfig({ ORIGIN_URL, FAILURE_POLICY: "closed" });
+    expect(c.policy.plan("t", "free").failure).toBe("closed");
+    expect(parseConfig({ ORIGIN_URL }).policy.plan("t", "free").failure).toBe("open");
+  });
+});
+
+describe("parseConfig: the default policy", () => {
+  it("free = 100/min + 1000/day, pro = 1000/min + 100000/day, enterprise = 10000/min + 10M/day", () => {
+    const minute = { kind: "fixed", unit: "minute" };
+    const day = { kind: "fixed", unit: "day" };
+    expect(limitsOf("free")).toEqual([
+      ["requests", minute, 100, "enforce", "strict"],
+      ["requests", day, 1_000, "enforce", "strict"],
+    ]);
+    expect(limitsOf("pro")).toEqual([
+      ["requests", minute, 1_000, "enforce", "strict"],
+      ["requests", day, 100_000, "enforce", "strict"],
+    ]);
+    expect(limitsOf("enterprise")).toEqual([
+      ["requests", minute, 10_000, "enforce", "strict"],
+      ["requests", day, 10_000_000, "enforce", "strict"],
+    ]);
+    const c = parseConfig({ ORIGIN_URL });
+    expect(c.policy.tierNames).toEqual(["free", "pro", "enterprise"]);
+    expect(c.policy.policy.defaultTier).toBe("free");
+    expect(c.policy.isExempt("/health")).toBe(true);
+  });
+
+  it("an empty QUOTA_POLICY keeps the default", () => {
+    expect(limitsOf("pro", { ORIGIN_URL, QUOTA_POLICY: "  " })).toHaveLength(2);
+  });
+
+  it("QUOTA_POLICY replaces it entirely", () => {
+    const c = parseConfig(
+      withPolicy({
+        defaultTier: "basic",
+        tiers: {
+          basic: { limits: [{ dimension: "tokens", window: "sliding:1h", limit: 5_000, mode: "shadow" }] },
+        },
+      }),
+    );
+    expect(c.policy.tierNames).toEqual(["basic"]);
+    expect(c.policy.hasTier("free")).toBe(false);
+    expect(() => c.policy.plan("t", "free")).toThrow(/unknown tier "free"/);
+    expect(c.policy.plan("t", "basic").limits).toEqual([
+      {
+        id: "tokens:sliding:1h",
+        name: "tokens-sliding-1h",
+        dimension: "tokens",
+        window: { kind: "sliding", sizeMs: 3_600_000 },
+        limit: 5_000,
+        mode: "shadow",
+        sync: "strict",
+      },
+    ]);
+  });
+
+  it("a token bucket's limit is its burst", () => {
+    const c = parseConfig(withPolicy(minimal([{ window: "bucket:10/s,burst=25" }])));
+    expect(c.policy.plan("t", "basic").limits[0]).toMatchObject({
+      limit: 25,
+      name: "requests-bucket-10-s-burst-25",
+    });
+  });
+});
+
+describe("parseConfig: every invalid configuration names its field", () => {
+  it.each<[string, Record<string, unknown>, string, RegExp]>([
+    ["bad JSON", withPolicy("{ tiers: "), "QUOTA_POLICY", /not valid JSON/],
+    [
+      "an unknown top-level key",
+      withPolicy({ ...minimal(), tires: {} }),
+      "QUOTA_POLICY",
+      /Unrecognized key: "tires"/,
+    ],
+    [
+      "an unknown key in a limit",
+      withPolicy(minimal([{ window: "minute", limit: 5, limt: 3 }])),
+      "QUOTA_POLICY.tiers.basic.limits.0",
+      /Unrecognized key: "limt"/,
+    ],
+    [
+      "a negative limit",
+      withPolicy(minimal([{ window: "minute", limit: -1 }])),
+      "QUOTA_POLICY.tiers.basic.limits.0.limit",
+      /too small/i,
+    ],
+    [
+      "a fractional limit",
+      withPolicy(minimal([{ window: "minute", limit: 1.5 }])),
+      "QUOTA_POLICY.tiers.basic.limits.0.limit",
+      /expected int/,
+    ],
+    [
+      "a bad window",
+      withPolicy(
+        minimal([
+          { window: "minute", limit: 1 },
+          { window: "fortnight", limit: 1 },
+        ]),
+      ),
+      "QUOTA_POLICY.tiers.basic.limits.1.window",
+      /window must be one of .*got "fortnight"/,
+    ],
+    [
+      "an undefined defaultTier",
+      withPolicy({ ...minimal(), defaultTier: "gold" }),
+      "QUOTA_POLICY.defaultTier",
+      /tier "gold" is not defined/,
+    ],
+    [
+      "a limit missing for a non-bucket window",
+      withPolicy(minimal([{ window: "hour" }])),
+      "QUOTA_POLICY.tiers.basic.limits.0.limit",
+      /required for this window/,
+    ],
+    [
+      "a tier without limits",
+      withPolicy({ defaultTier: "basic", tiers: { basic: { limits: [] } } }),
+      "QUOTA_POLICY.tiers.basic.limits",
+      /too small/i,
+    ],
+    [
+      "a static tenant in an undefined tier",
+      withPolicy({ ...minimal(), tenants: { t_1: { tier: "gold" } } }),
+      "QUOTA_POLICY.tenants.t_1.tier",
+      /tier "gold" is not defined/,
+    ],
+    [
+      "a static tenant's new limit without an amount",
+      withPolicy({
+        ...minimal(),
+        tenants: { t_1: { tier: "basic", overrides: { limits: [{ window: "day" }] } } },
+      }),
+      "QUOTA_POLICY.tenants.t_1.overrides.limits.0.limit",
+      /required/,
+    ],
+    [
+      "an IP tier that is not defined",
+      withPolicy({ ...minimal(), identity: { ip: { enabled: true, tier: "anon" } } }),
+      "QUOTA_POLICY.identity.ip.tier",
+      /tier "anon" is not defined/,
+    ],
+    [
+      "a route method in lower case",
+      withPolicy({ ...minimal(), routes: [{ method: "get", path: "/x", cost: { requests: 2 } }] }),
+      "QUOTA_POLICY.routes.0.method",
+      /upper-case HTTP method/,
+    ],
+    [
+      "JWT enabled without JWT_SECRET",
+      withPolicy({ ...minimal(), identity: { jwt: { enabled: true } } }),
+      "JWT_SECRET",
+      /required when QUOTA_POLICY.identity.jwt.enabled is true/,
+    ],
+    ["a missing ORIGIN_URL", {}, "ORIGIN_URL", /expected string/],
+    ["an ORIGIN_URL that is not a URL", { ORIGIN_URL: "api.example.com" }, "ORIGIN_URL", /Invalid URL/],
+    [
+      "an ORIGIN_URL that is not http(s)",
+      { ORIGIN_URL: "ftp://files.example.com" },
+      "ORIGIN_URL",
+      /Invalid URL/,
+    ],
+    ["a short ADMIN_TOKEN", { ORIGIN_URL, ADMIN_TOKEN: "hunter2" }, "ADMIN_TOKEN", /at least 16 characters/],
+    ["a short JWT_SECRET", { ORIGIN_URL, JWT_SECRET: "s3cret" }, "JWT_SECRET", /at least 16 characters/],
+    [
+      "an Upstash URL without its token",
+      { ORIGIN_URL, UPSTASH_REDIS_REST_URL: "https://x.upstash.io" },
+      "UPSTASH_REDIS_REST_TOKEN",
+      /go together/,
+    ],
+    ["a zero cache TTL", { ORIGIN_URL, QUOTA_CACHE_TTL: "0" }, "QUOTA_CACHE_TTL", /too small/i],
+    [
+      "a cache size that is not a number",
+      { ORIGIN_URL, QUOTA_CACHE_SIZE: "lots" },
+      "QUOTA_CACHE_SIZE",
+      /number/,
+    ],
+    ["ENABLE_QUOTA=yes", { ORIGIN_URL, ENABLE_QUOTA: "yes" }, "ENABLE_QUOTA", /expected one of/],
+    [
+      "an unknown FAILURE_POLICY",
+      { ORIGIN_URL, FAILURE_POLICY: "maybe" },
+      "FAILURE_POLICY",
+      /expected one of/,
+    ],
+  ])("%s", (_what, env, path, message) => {
+    const e = configError(env);
+    const issue = e.issues.find((i) => i.path === path);
+    expect(issue, `issues: ${JSON.stringify(e.issues)}`).toBeDefined();
+    expect(issue!.message).toMatch(message);
+    // The thrown message itself names the field, for logs.
+    expect(e.message).toContain(`${path}: `);
+  });
+
+  it("lists every env issue at once", () => {
+    const e = configError({ ORIGIN_URL: "nope", ADMIN_TOKEN: "short", QUOTA_CACHE_TTL: "-3" });
+    expect(e.issues.map((i) => i.path).sort()).toEqual(["ADMIN_TOKEN", "ORIGIN_URL", "QUOTA_CACHE_TTL"]);
+  });
+});
