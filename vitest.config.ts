@@ -31,6 +31,10 @@ export default defineConfig({
                 ORIGIN_URL: `http://127.0.0.1:${inject("originPort" as never)}`,
                 ADMIN_TOKEN: "test-admin-token",
                 JWT_SECRET: "test-jwt-secret-0123456789",
+                // Not UPSTASH_REDIS_REST_*: the main worker keeps the memory store; suites build Upstash-backed
+                // workers from these ("" when redis-server is missing: those suites skip).
+                TEST_UPSTASH_URL: String(inject("upstashUrl" as never)),
+                TEST_UPSTASH_TOKEN: String(inject("upstashToken" as never)),
               },
             },
           })),
@@ -38,7 +42,7 @@ export default defineConfig({
         test: {
           name: "workerd",
           include: ["test/**/*.workerd.test.ts"],
-          globalSetup: ["test/support/global-origin.ts"],
+          globalSetup: ["test/support/global-origin.ts", "test/support/global-redis-workerd.ts"],
           testTimeout: 30_000,
         },
       },

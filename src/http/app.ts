@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import type { Decision } from "../core/quota.ts";
 import type { Deps } from "../deps.ts";
 import { loadPlan } from "../limiter/plans.ts";
+import { createAdminRoutes } from "./admin/routes.ts";
 import { type Identity, identify } from "./identity.ts";
 import { problem, problemFromError } from "./problem.ts";
 import { proxyToOrigin } from "./proxy.ts";
@@ -88,6 +89,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
       })),
     });
   });
+
+  app.route("/admin", createAdminRoutes(deps));
 
   app.all("*", async (c) => {
     const req = c.req.raw;

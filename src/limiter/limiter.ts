@@ -55,6 +55,8 @@ interface Lease {
   lastUsedMs: number;
   /** Units per ms this isolate spent between its grants, carried across periods (sizes the next lease). */
   ratePerMs: number;
+  /** Units of the last grant (the next may be at most twice as large). */
+  lastGrant: number;
   /** Allowance fetched ahead for the next calendar period, promoted when that period starts. */
   next: { periodId: string; allowance: number; storeAvailable: number; resetAtMs: number } | undefined;
 }
@@ -227,7 +229,7 @@ export class Limiter {
     }
 
     // Coalesce: while a refill for this tenant is under way, wait for it (bounded) and look again.
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < 4; i++) {
       const running = this.inflight.get(plan.tenant);
       if (!running) break;
       try {
@@ -310,18 +312,22 @@ export class Limiter {
     const shortest = Math.min(...left);
     const horizon =
       shortest < this.o.leaseHorizonMs ? shortest + this.o.leaseHorizonMs : this.o.leaseHorizonMs;
-    return limits.map((l, i) => ({
-      limit: l,
-      min: needs[i]!,
-      want: leaseWant({
+    return limits.map((l, i) => {
+      const initialUnits = Math.max(1, Math.min(64, Math.ceil(l.limit / 100)));
+      const held = this.cache.peek(leaseKey(tenant, l));
+      // Leases at most double from one grant to the next (like TCP slow start): a hot isolate reaches full size in
+      // a few exchanges, and every isolate drawing hard on a limit has registered as a sharer before grants get big.
+      const ceiling = needs[i]! + 2 * Math.max(initialUnits, held?.kind === "lease" ? held.lastGrant : 0);
+      const want = leaseWant({
         limit: l,
         need: needs[i]!,
         ratePerMs: this.rateOf(tenant, l, atMs),
         periodLeftMs: left[i]!,
         maxHorizonMs: horizon,
-        initialUnits: Math.max(1, Math.min(64, Math.ceil(l.limit / 100))),
-      }),
-    }));
+        initialUnits,
+      });
+      return { limit: l, min: needs[i]!, want: Math.max(needs[i]!, Math.min(want, ceiling)) };
+    });
   }
 
   private async refill(
@@ -393,6 +399,9 @@ export class Limiter {
     const after = this.clock.now();
     if (!res.ok) {
       unreserve();
+      // Concurrent refills of this isolate may have filled the lease meanwhile: what the store refused us may be here.
+      const local = this.tryLocal(plan, touched, cost, after);
+      if (local?.allowed) return local;
       let retryAt = after;
       res.items.forEach((g, i) => {
         const it = items[i]!;
@@ -431,6 +440,7 @@ export class Limiter {
         after,
       );
       lease.spentSinceGrant = c;
+      lease.lastGrant = g.granted;
       lease.grantedAtMs = after;
       lease.lastUsedMs = after;
       if (l.mode === "shadow" && g.available === 0 && g.granted < c)
@@ -486,7 +496,9 @@ export class Limiter {
           if (current && current.periodId === g.periodId) {
             current.allowance += g.granted; // a long window whose period goes on: a top-up
             current.storeAvailable = g.available;
+            current.lastGrant = Math.max(current.lastGrant, g.granted);
           } else if (current && !current.next) {
+            current.lastGrant = Math.max(current.lastGrant, g.granted);
             current.next = {
               periodId: g.periodId,
               allowance: g.granted,
@@ -542,6 +554,7 @@ export class Limiter {
         spentSinceGrant: 0,
         lastUsedMs: now,
         ratePerMs: old ? this.rateOf(tenant, limit, now) : 0,
+        lastGrant: old?.lastGrant ?? 0,
         next: undefined,
       };
     }

@@ -35,10 +35,11 @@ export function presentedTokens(req: Request): string[] {
 const CHALLENGE = { "www-authenticate": 'Bearer realm="quotagate-admin"' };
 
 export function adminAuth(adminToken: string | null): MiddlewareHandler {
-  const expected = adminToken === null ? null : digest(adminToken);
+  // Hashed on first use: the app is built at global scope, where Workers restrict what may run.
+  let expected: Promise<Uint8Array> | undefined;
   return async (c, next) => {
     const instance = new URL(c.req.url).pathname;
-    if (expected === null) {
+    if (adminToken === null) {
       return problem("unauthenticated", "admin API disabled: set ADMIN_TOKEN", {
         instance,
         headers: CHALLENGE,
@@ -52,6 +53,7 @@ export function adminAuth(adminToken: string | null): MiddlewareHandler {
         { instance, headers: CHALLENGE },
       );
     }
+    expected ??= digest(adminToken);
     const want = await expected;
     let ok = false;
     // Every presented credential is compared (no short circuit), each in constant time.

@@ -97,7 +97,7 @@ export function createAdminRoutes(deps: Deps): Hono {
   function storedOverrides(
     raw: unknown,
     parsed: z.output<typeof schemas.tenantBody>["overrides"],
-  ): Out<typeof storedOverridesSchema> | undefined {
+  ): TenantOverrides | undefined {
     if (!parsed) return undefined;
     const rawLimits = ((raw as { limits?: unknown[] }).limits ?? []) as Array<Record<string, unknown>>;
     return {
@@ -128,11 +128,7 @@ export function createAdminRoutes(deps: Deps): Hono {
     const overrides = storedOverrides(rawOverrides, body.overrides);
     const plan = policy.plan(tenant, body.tier, overrides);
     const record: TenantRecord = await fromStore("writing the tenant", () =>
-      store.putTenant(
-        tenant,
-        { tier: body.tier, ...(overrides ? { overrides: overrides as TenantOverrides } : {}) },
-        clock.now(),
-      ),
+      store.putTenant(tenant, { tier: body.tier, ...(overrides ? { overrides } : {}) }, clock.now()),
     );
     // This isolate applies the change at once; the others when their cached plan expires (QUOTA_CACHE_TTL).
     limiter.forgetPlan(tenant);
@@ -140,7 +136,7 @@ export function createAdminRoutes(deps: Deps): Hono {
       success: true,
       tenant_id: tenant,
       tier: record.tier,
-      overrides: overrides ?? null,
+      overrides: (overrides ?? null) as Out<typeof storedOverridesSchema> | null,
       version: record.version,
       updated_at: new Date(record.updatedAtMs).toISOString(),
       failure: plan.failure,
@@ -199,6 +195,7 @@ export function createAdminRoutes(deps: Deps): Hono {
           const plan = limiter.cachedPlan(t);
           return plan?.limits.find((l) => l.id === limitId)?.limit ?? defaultCap;
         },
+        heldOf: (t, limit, periodId) => limiter.heldAllowance(t, limit, periodId),
       }),
     );
     const body: Out<typeof usageResponseSchema> = { success: true, ...report };
@@ -320,15 +317,19 @@ export function createAdminRoutes(deps: Deps): Hono {
   admin.post("/tenants/:id/reset", async (c) => {
     const tenant = tenantParam(c.req.param("id"));
     const plan = await fromStore("reading the tenant", () => loadPlan(policy, store, tenant));
+    // The tenant's limits and every tier's: a credential may name another tier than the one its record resolves to.
+    const limits = new Map<string, LimitSpec>();
+    for (const l of [...plan.limits, ...policy.tierNames.flatMap((t) => policy.plan(tenant, t).limits)])
+      if (!limits.has(l.id)) limits.set(l.id, l);
     // Dropped before and after: a lease granted while the reset is under way was zeroed with the rest.
     limiter.discardTenant(tenant);
-    await fromStore("resetting usage", () => store.reset(tenant, plan.limits, clock.now()));
+    await fromStore("resetting usage", () => store.reset(tenant, [...limits.values()], clock.now()));
     limiter.discardTenant(tenant);
     const body: Out<typeof tenantResetResponseSchema> = {
       success: true,
       tenant_id: tenant,
       tier: plan.tier,
-      reset: plan.limits.map((l) => l.name),
+      reset: [...limits.values()].map((l) => l.name),
     };
     return c.json(body);
   });

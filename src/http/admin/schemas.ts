@@ -98,7 +98,6 @@ export const fleetStatsSchema = z
     allowed: z.number().int(),
     denied: z.number().int(),
     total_requests: z.number().int(),
-    local_decisions: z.number().int(),
     cache_hits: z.number().int(),
     cache_misses: z.number().int(),
     hit_rate_percent: hitRate,
@@ -131,6 +130,10 @@ export const usageResponseSchema = z.strictObject({
     exceeded_tenants: z.number().int().describe("Tenants of this page at or over their day limit."),
     active_tenants: z.number().int().describe("Tenants of this page with usage under their day limit."),
     returned: z.number().int().describe("Tenants in this page."),
+    leased_units_excluded: z
+      .number()
+      .int()
+      .describe("Units the serving isolate holds leased but unspent, left out of this page's figures."),
     limit: z.number().int(),
     truncated: z.boolean().describe("More pages follow (next_cursor is set)."),
   }),
@@ -241,7 +244,9 @@ export const tenantResetResponseSchema = z.strictObject({
   success: z.literal(true),
   tenant_id: z.string(),
   tier: z.string(),
-  reset: z.array(z.string()).describe("Names of the limits whose current period was zeroed."),
+  reset: z
+    .array(z.string())
+    .describe("Names of the limits whose current period was zeroed: the tenant's, and those of every tier."),
 });
 
 export const publicHealthResponseSchema = z.strictObject({

@@ -80,7 +80,6 @@ export function fleetStats(date: string, raw: StatsDelta): z.output<typeof fleet
     allowed: n("allowed"),
     denied: n("denied"),
     total_requests: n("allowed") + n("denied"),
-    local_decisions: n("local_decisions"),
     cache_hits: hits,
     cache_misses: n("cache_misses"),
     hit_rate_percent: percent(hits, lookups),
