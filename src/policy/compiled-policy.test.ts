@@ -135,3 +135,17 @@ describe("plan", () => {
     expect(policy.plan("t_2", "free").limits[0]!.limit).toBe(100);
   });
 });
+
+describe("static tenant overrides", () => {
+  it("inherit mode and sync from the tier's limit when they only change the amount", () => {
+    const p = compilePolicy(
+      policySchema.parse({
+        tiers: { free: { limits: [{ window: "day", limit: 10, mode: "shadow", sync: "async" }] } },
+        tenants: { a: { tier: "free", overrides: { limits: [{ window: "day", limit: 5 }] } } },
+      }),
+    );
+    expect(p.plan("a", "free", p.policy.tenants.a!.overrides).limits).toMatchObject([
+      { id: "requests:day", limit: 5, mode: "shadow", sync: "async" },
+    ]);
+  });
+});

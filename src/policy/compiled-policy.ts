@@ -5,7 +5,7 @@ import type { LimitConfig, Policy } from "./policy-schema.ts";
 import { parseWindow, policyName } from "./window-spec.ts";
 
 export interface TenantOverridesInput {
-  limits?: Array<Partial<LimitConfig> & { window: string }> | undefined;
+  limits?: Array<{ [K in keyof LimitConfig]?: LimitConfig[K] | undefined } & { window: string }> | undefined;
   failure?: FailurePolicy | undefined;
 }
 

@@ -26,8 +26,14 @@ export const tierSchema = z.strictObject({
   failure: z.enum(["open", "closed"]).optional(),
 });
 
+/** An override leaves out what it does not change: mode and sync are inherited from the tier's limit. */
+export const overrideLimitSchema = limitSchema.extend({
+  mode: z.enum(["enforce", "shadow"]).optional(),
+  sync: z.enum(["strict", "async"]).optional(),
+});
+
 export const overridesSchema = z.strictObject({
-  limits: z.array(limitSchema).optional(),
+  limits: z.array(overrideLimitSchema).optional(),
   failure: z.enum(["open", "closed"]).optional(),
 });
 
@@ -131,7 +137,7 @@ export const policySchema = z
           message: `tier "${t.tier}" is not defined`,
         });
     }
-    const needsLimit = (l: LimitConfig) => {
+    const needsLimit = (l: Pick<LimitConfig, "window" | "limit">) => {
       const parsed = parseWindow(l.window);
       return parsed.ok && parsed.window.kind !== "bucket" && l.limit === undefined;
     };

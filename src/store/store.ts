@@ -57,11 +57,12 @@ export interface TenantRecord {
 export interface TenantOverrides {
   /** Replace the tier's limit with the same dimension and window, or add one. */
   limits?: Array<{
-    dimension?: string;
+    dimension?: string | undefined;
     window: string;
-    limit?: number;
-    mode?: "enforce" | "shadow";
-    sync?: "strict" | "async";
+    limit?: number | undefined;
+    mode?: "enforce" | "shadow" | undefined;
+    sync?: "strict" | "async" | undefined;
+    name?: string | undefined;
   }>;
   failure?: "open" | "closed";
 }
