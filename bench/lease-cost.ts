@@ -33,7 +33,12 @@ interface Scenario {
 
 const scenarios: Scenario[] = [
   { name: "steady (enterprise, 20 req/s: 12% of 10,000/min)", tenant: "steady", tier: "enterprise", rps: 20 },
-  { name: "steady (enterprise, 100 req/s: 60% of 10,000/min)", tenant: "steady100", tier: "enterprise", rps: 100 },
+  {
+    name: "steady (enterprise, 100 req/s: 60% of 10,000/min)",
+    tenant: "steady100",
+    tier: "enterprise",
+    rps: 100,
+  },
   { name: "hot (free, 50x its 100/min)", tenant: "hot", tier: "free", rps: (50 * 100) / 60 },
 ];
 
