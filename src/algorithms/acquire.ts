@@ -120,7 +120,8 @@ export function planAcquire(
         it.limit.mode === "shadow" ? it.want : fairGrant(it.min, it.want, e.available, sharers[i]!);
       return {
         granted,
-        available: Math.max(0, e.available - granted),
+        // A shadow limit's count may pass its limit; its `available` then goes below 0 (what it would have denied).
+        available: it.limit.mode === "shadow" ? e.available - granted : Math.max(0, e.available - granted),
         periodId,
         resetAtMs: e.resetAtMs,
         retryAtMs,

@@ -283,6 +283,21 @@ describe("Limiter: shadow limits", () => {
     expect(await recorded(store, "t_1", enforced, START)).toBe(40);
   });
 
+  it("report the requests they would have denied (state and metric)", async () => {
+    const { limiter, decide } = setup();
+    const shadow = limitOf("day", 5, { mode: "shadow" });
+    const plan = planOf([limitOf("minute", 1_000), shadow]);
+    const flags: boolean[] = [];
+    for (let i = 0; i < 8; i++) {
+      const d = await decide(plan);
+      expect(d.allowed).toBe(true);
+      flags.push(d.states.find((s) => s.limit === shadow)!.exceeded);
+    }
+    // Units 6, 7 and 8 are past the shadow limit of 5.
+    expect(flags).toEqual([false, false, false, false, false, true, true, true]);
+    expect(limiter.metrics.total("quotagate_shadow_denials_total")).toBe(3);
+  });
+
   it("are not counted when an enforced limit denies", async () => {
     const { store, limiter, decide } = setup();
     const plan = planOf([limitOf("minute", 3), limitOf("day", 100, { mode: "shadow" })]);

@@ -443,8 +443,6 @@ export class Limiter {
       lease.lastGrant = g.granted;
       lease.grantedAtMs = after;
       lease.lastUsedMs = after;
-      if (l.mode === "shadow" && g.available === 0 && g.granted < c)
-        this.metrics.inc("quotagate_shadow_denials_total");
     });
     for (const l of touched)
       if (l.sync === "async") this.spendAsync(plan.tenant, l, cost[l.dimension] ?? 0, after);
@@ -740,8 +738,10 @@ export class Limiter {
       const denied = d?.kind === "denial" && d.untilMs > now && c > d.available;
       if (l.sync === "async") {
         const a = this.asyncCounter(plan.tenant, l, now);
-        const remaining = Math.max(0, l.limit - a.known - a.sending - a.unsynced);
-        return { limit: l, cost: c, remaining, resetAtMs: a.periodEndMs, exceeded: remaining < c };
+        const raw = l.limit - a.known - a.sending - a.unsynced;
+        // A shadow limit is counted even past its limit: it would have denied when the count went below 0.
+        const exceeded = l.mode === "shadow" ? raw < 0 : raw < c;
+        return { limit: l, cost: c, remaining: Math.max(0, raw), resetAtMs: a.periodEndMs, exceeded };
       }
       const lease = this.validLease(plan.tenant, l, now);
       const period = grantPeriod(l, now);
@@ -753,8 +753,15 @@ export class Limiter {
           resetAtMs: period.endMs,
           exceeded: denied,
         };
-      const remaining = denied ? 0 : Math.min(l.limit, Math.max(0, lease.storeAvailable + lease.allowance));
-      return { limit: l, cost: c, remaining, resetAtMs: lease.resetAtMs, exceeded: denied };
+      const raw = lease.storeAvailable + lease.allowance;
+      const remaining = denied ? 0 : Math.min(l.limit, Math.max(0, raw));
+      return {
+        limit: l,
+        cost: c,
+        remaining,
+        resetAtMs: lease.resetAtMs,
+        exceeded: l.mode === "shadow" ? raw < 0 : denied,
+      };
     });
   }
 
@@ -764,6 +771,8 @@ export class Limiter {
     if (d.local) this.metrics.inc("quotagate_local_decisions_total");
     this.fleet[d.allowed ? "allowed" : "denied"]++;
     this.fleet[d.local ? "cache_hits" : "cache_misses"]++;
+    for (const s of d.states)
+      if (s.limit.mode === "shadow" && s.exceeded) this.metrics.inc("quotagate_shadow_denials_total");
     this.maybeFlush(now, waitUntil);
     return d;
   }

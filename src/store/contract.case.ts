@@ -132,8 +132,10 @@ export function describeStoreContract(name: string, make: () => StoreHarness): v
         );
         expect(r.ok).toBe(true);
       }
+      const last = await store.acquire(t, [{ limit: shadow, min: 1, want: 1 }], T0);
+      expect(last.items[0]!.available).toBe(-1); // past the limit: below 0, what it would have denied
       const page = await store.scanUsage(shadow, "202611231200", "0", 1_000);
-      expect(page.entries.find(([id]) => id === t)?.[1]).toBe(3);
+      expect(page.entries.find(([id]) => id === t)?.[1]).toBe(4);
     });
 
     it("refuses a cost above the limit with no retry time", async () => {

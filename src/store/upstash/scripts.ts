@@ -124,12 +124,13 @@ for i = 1, n do
     end
   end
   out[#out + 1] = granted
-  out[#out + 1] = math.max(0, it.avail - granted)
+  -- a shadow limit may pass its limit: its available goes below 0 (what it would have denied)
+  if it.mode == "s" then out[#out + 1] = it.avail - granted else out[#out + 1] = math.max(0, it.avail - granted) end
   out[#out + 1] = it.reset
   out[#out + 1] = it.retry
 end
 return out`;
-export const ACQUIRE_SHA = "21f355c8870a1f9be51688df21414c8693f77ef4";
+export const ACQUIRE_SHA = "4c0f4e34299dace9f5e84bf895ce834a572cb10c";
 
 /**
  * ADJUST: applies usage deltas (lease returns, async counts, fail-open settlements) of many tenants in one call
