@@ -9,8 +9,13 @@ import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
 
-/** Bundles the worker exactly as `wrangler deploy` would, into `outDir`; returns the script path. */
-export async function buildWorker(outDir = join(root, ".build")): Promise<string> {
+let builds = 0;
+
+/** Bundles the worker exactly as `wrangler deploy` would, into `outDir` (by default a fresh folder per call, so
+ * concurrent test files never overwrite each other's bundle); returns the script path. */
+export async function buildWorker(
+  outDir = join(root, ".build", `${process.pid}-${builds++}`),
+): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   await run("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outDir], {
     cwd: root,
