@@ -1,10 +1,10 @@
 // `npm run dev:redis`: a private redis-server, the local Upstash-compatible server in front of it, the demo origin
 // and `wrangler dev` wired to them: the production data path (UpstashStore) on one machine, no account needed.
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { startDemoOrigin } from "./demo-origin.ts";
 import { startRedisServer } from "./redis-server.ts";
 import { startUpstashLocal } from "./upstash-local/server.ts";
+import { runWranglerDev } from "./wrangler-dev.ts";
 
 const port = Number(process.env.PORT ?? 8787);
 const upstashPort = Number(process.env.UPSTASH_LOCAL_PORT ?? 8079);
@@ -21,42 +21,17 @@ console.log(`[quotagate] demo origin on ${origin.url}`);
 console.log(`[quotagate] admin token for this session: ${adminToken}`);
 console.log(`[quotagate] starting the gateway on http://127.0.0.1:${port} (Upstash store) ...`);
 
-const vars = [
-  `ORIGIN_URL:${origin.url}`,
-  `ADMIN_TOKEN:${adminToken}`,
-  `UPSTASH_REDIS_REST_URL:${upstash.url}`,
-  `UPSTASH_REDIS_REST_TOKEN:${token}`,
-];
-const child = spawn(
-  "npx",
-  [
-    "wrangler",
-    "dev",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--show-interactive-dev-session=false",
-    ...vars.flatMap((v) => ["--var", v]),
-    ...process.argv.slice(2),
-  ],
-  {
-    stdio: "inherit",
-    env: {
-      ...process.env,
-      WRANGLER_SEND_METRICS: "false",
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      DO_NOT_TRACK: "1",
-    },
+runWranglerDev({
+  port,
+  vars: {
+    ORIGIN_URL: origin.url,
+    ADMIN_TOKEN: adminToken,
+    UPSTASH_REDIS_REST_URL: upstash.url,
+    UPSTASH_REDIS_REST_TOKEN: token,
   },
-);
-const stop = () => {
-  child.kill("SIGTERM");
-};
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
-child.on("exit", async (code) => {
-  await Promise.allSettled([origin.close(), upstash.close()]);
-  await redis.stop();
-  process.exit(code ?? 0);
+  extraArgs: process.argv.slice(2),
+  cleanup: async () => {
+    await Promise.allSettled([origin.close(), upstash.close()]);
+    await redis.stop();
+  },
 });

@@ -5,6 +5,7 @@ import type { Deps } from "../deps.ts";
 import { loadPlan } from "../limiter/plans.ts";
 import { createAdminRoutes } from "./admin/routes.ts";
 import { type Identity, identify } from "./identity.ts";
+import { limitUsage } from "./limit-usage.ts";
 import { problem, problemFromError } from "./problem.ts";
 import { proxyToOrigin } from "./proxy.ts";
 import { rateLimitHeaders } from "./ratelimit-headers.ts";
@@ -75,18 +76,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
       tenant: plan.tenant,
       tier: plan.tier,
       identified_by: id.via,
-      limits: states.map((s) => ({
-        name: s.limit.name,
-        dimension: s.limit.dimension,
-        window: s.limit.id.slice(s.limit.dimension.length + 1),
-        limit: s.limit.limit,
-        used: s.limit.limit - s.remaining,
-        remaining: s.remaining,
-        reset_at: new Date(s.resetAtMs).toISOString(),
-        reset_in_seconds: Math.max(0, Math.ceil((s.resetAtMs - now) / 1000)),
-        mode: s.limit.mode,
-        sync: s.limit.sync,
-      })),
+      limits: limitUsage(states, now),
     });
   });
 

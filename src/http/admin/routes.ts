@@ -10,6 +10,7 @@ import { loadPlan } from "../../limiter/plans.ts";
 import { dayLimitSpec, decodeUsageCursor, usageReport, utcDate } from "../../limiter/usage-report.ts";
 import { USAGE_SHARDS } from "../../store/keys.ts";
 import type { TenantOverrides, TenantRecord } from "../../store/store.ts";
+import { limitUsage, windowOf } from "../limit-usage.ts";
 import { buildOpenApi } from "../openapi.ts";
 import { problem, problemFromError } from "../problem.ts";
 import { adminAuth } from "./auth.ts";
@@ -44,8 +45,6 @@ const ROUTES: Array<[path: string, methods: string[]]> = [
   ["/metrics", ["GET"]],
   ["/openapi.json", ["GET"]],
 ];
-
-const windowOf = (l: LimitSpec) => l.id.slice(l.dimension.length + 1);
 
 const planLimits = (plan: Plan) =>
   plan.limits.map((l) => ({
@@ -297,18 +296,7 @@ export function createAdminRoutes(deps: Deps): Hono {
       version: record?.version ?? 0,
       updated_at: record ? new Date(record.updatedAtMs).toISOString() : null,
       failure: plan.failure,
-      limits: states.map((s) => ({
-        name: s.limit.name,
-        dimension: s.limit.dimension,
-        window: windowOf(s.limit),
-        limit: s.limit.limit,
-        used: s.limit.limit - s.remaining,
-        remaining: s.remaining,
-        reset_at: new Date(s.resetAtMs).toISOString(),
-        reset_in_seconds: Math.max(0, Math.ceil((s.resetAtMs - now) / 1000)),
-        mode: s.limit.mode,
-        sync: s.limit.sync,
-      })),
+      limits: limitUsage(states, now),
       cached_in_isolate: limiter.cachedPlan(tenant) !== undefined,
     };
     return c.json(body);
