@@ -176,6 +176,18 @@ end
 return out`;
 export const ADJUST_SHA = "9431a440d692242e4a68cf502cfa1be6614b656b";
 
+/**
+ * SIZE: tenants and bytes held by the shards of one usage period, in one round trip.
+ * KEYS: the period's shard hashes. Returns { fields, bytes } summed over the keys (missing keys count 0).
+ */
+export const SIZE_LUA = `local fields, bytes = 0, 0
+for i = 1, #KEYS do
+  fields = fields + redis.call("HLEN", KEYS[i])
+  bytes = bytes + (redis.call("MEMORY", "USAGE", KEYS[i]) or 0)
+end
+return { fields, bytes }`;
+export const SIZE_SHA = "66a2eac860ae40b414408cf18375ddd768773394";
+
 export interface LuaScript {
   name: string;
   source: string;
@@ -185,4 +197,5 @@ export interface LuaScript {
 export const SCRIPTS = {
   acquire: { name: "acquire", source: ACQUIRE_LUA, sha: ACQUIRE_SHA },
   adjust: { name: "adjust", source: ADJUST_LUA, sha: ADJUST_SHA },
+  size: { name: "size", source: SIZE_LUA, sha: SIZE_SHA },
 } satisfies Record<string, LuaScript>;

@@ -232,18 +232,8 @@ export class UpstashStore implements Store {
 
   async usageSize(limit: LimitSpec, periodId: string) {
     const keys = Array.from({ length: USAGE_SHARDS }, (_, shard) => usageKey(limit, periodId, shard));
-    const lens = keys.map((k) => this.redis.hlen(k));
-    const tenants = (await Promise.all(lens)).reduce<number>((a, b) => a + Number(b), 0);
-    let bytes: number;
-    try {
-      const usage = await Promise.all(
-        keys.map((k) => this.redis.exec<number | null>(["MEMORY", "USAGE", k])),
-      );
-      bytes = usage.reduce<number>((a, b) => a + Number(b ?? 0), 0);
-    } catch {
-      bytes = tenants * 64; // MEMORY USAGE not available: a conservative per-field estimate
-    }
-    return { tenants, bytes };
+    const [tenants, bytes] = await this.run<[number, number]>(this.redis, SCRIPTS.size, keys, []);
+    return { tenants: Number(tenants), bytes: Number(bytes) };
   }
 
   async getStats(dayId: string): Promise<StatsDelta> {
