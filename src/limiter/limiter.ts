@@ -339,31 +339,38 @@ export class Limiter {
     const now = this.clock.now();
     const asyncDeny = this.asyncDenial(plan, touched, cost, now);
     if (asyncDeny) return asyncDeny;
-    const strict = touched.filter((l) => l.sync === "strict");
+    const allStrict = touched.filter((l) => l.sync === "strict");
     // Reserve what this isolate already holds before awaiting, so interleaved requests cannot spend it twice.
-    const reserved = strict.map((l) => {
+    const allReserved = allStrict.map((l) => {
       const lease = this.validLease(plan.tenant, l, now);
       const take = lease ? Math.min(lease.allowance, cost[l.dimension] ?? 0) : 0;
       if (lease) lease.allowance -= take;
       return take;
     });
-    const items = this.leaseItems(
+    const allItems = this.leaseItems(
       plan.tenant,
-      strict,
-      strict.map((l, i) => (cost[l.dimension] ?? 0) - reserved[i]!),
+      allStrict,
+      allStrict.map((l, i) => (cost[l.dimension] ?? 0) - allReserved[i]!),
       now,
     );
+    // A limit this request is covered for, whose lease still holds what it would ask for, stays out of the
+    // exchange: no store work for it (a long window is then topped up by a later exchange).
+    const send = allItems.map(
+      (it, i) => it.min > 0 || (this.validLease(plan.tenant, allStrict[i]!, now)?.allowance ?? 0) < it.want,
+    );
+    const reserved = allReserved.filter((_, i) => send[i]);
+    const items = allItems.filter((_, i) => send[i]);
     const unreserve = () => {
-      strict.forEach((l, i) => {
-        if (reserved[i] === 0) return;
+      allStrict.forEach((l, i) => {
+        if (allReserved[i] === 0) return;
         const lease = this.validLease(plan.tenant, l, now);
-        if (lease) lease.allowance += reserved[i]!;
+        if (lease) lease.allowance += allReserved[i]!;
         else
           this.queue({
             tenant: plan.tenant,
             limit: l,
             periodId: grantPeriod(l, now).id,
-            units: -reserved[i]!,
+            units: -allReserved[i]!,
           });
       });
     };
@@ -444,6 +451,15 @@ export class Limiter {
       lease.grantedAtMs = after;
       lease.lastUsedMs = after;
     });
+    allStrict.forEach((l, i) => {
+      if (send[i]) return;
+      // Covered from the lease: the reserved units are this request's.
+      const lease = this.validLease(plan.tenant, l, after);
+      if (lease) {
+        lease.spentSinceGrant += cost[l.dimension] ?? 0;
+        lease.lastUsedMs = after;
+      }
+    });
     for (const l of touched)
       if (l.sync === "async") this.spendAsync(plan.tenant, l, cost[l.dimension] ?? 0, after);
     return {
@@ -473,12 +489,17 @@ export class Limiter {
     }
     if (boundary === Number.POSITIVE_INFINITY) return;
     const limits = touched.filter(prefetchable);
+    // A long window that goes on past the boundary joins only when its lease runs low.
     const items = this.leaseItems(
       plan.tenant,
       limits,
       limits.map(() => 0),
       boundary,
-    );
+    ).filter((it) => {
+      const lease = this.validLease(plan.tenant, it.limit, now);
+      return !lease || lease.periodId !== grantPeriod(it.limit, boundary).id || lease.allowance < it.want;
+    });
+    if (items.length === 0) return;
     this.prefetching.add(plan.tenant);
     this.metrics.inc("quotagate_store_calls_total", { op: "prefetch" });
     this.fleet.store_calls++;
