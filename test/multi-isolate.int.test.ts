@@ -29,6 +29,8 @@ const policy = {
     steady: { tier: "roomy" },
   },
   identity: { header: { enabled: true } },
+  // A store timeout must never admit here (fail-open would, by design): the test is about strict mode.
+  failure: "closed",
 };
 
 /** Sends `count` requests for a tenant, round-robin over the isolates, `concurrency` at a time. */
@@ -67,6 +69,8 @@ describe.skipIf(!inject("redisAvailable"))("multi-isolate strict mode", () => {
       UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),
       ADMIN_TOKEN: ADMIN,
       QUOTA_POLICY: JSON.stringify(policy),
+      // A loaded CI machine must not turn slow round trips into failures.
+      STORE_TIMEOUT_MS: "15000",
     });
   }, 120_000);
 

@@ -1,8 +1,9 @@
 // The sharer registry of one (tenant, limit, period): which isolates drew on it recently, as "id:ts,id:ts". Its
 // count splits what is left fairly (algorithms/acquire.ts fairGrant). Mirrored in the Lua acquire script.
 
-/** Isolates that acquired for a (tenant, limit, period) within this span count as sharers of what is left. */
-export const SHARER_WINDOW_MS = 10_000;
+/** Isolates that acquired for a (tenant, limit, period) within this span count as sharers of what is left: as long
+ * as a lease may last (the limiter's lease horizon), since a quiet isolate may still hold and spend one. */
+export const SHARER_WINDOW_MS = 60_000;
 /** At most this many isolates are remembered per (tenant, limit, period). */
 export const SHARER_SLOTS = 16;
 
