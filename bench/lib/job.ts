@@ -1,0 +1,73 @@
+// One replay job, (workload, isolate count, variant) -> a results row; runs in a worker thread of the job pool.
+import { replay } from "./replay.ts";
+import type { ReplayRow } from "./report.ts";
+import { accuracy, floorTriples, idealAdmitted } from "./truth.ts";
+import { VARIANTS, type VariantName } from "./variants.ts";
+import { buildWorkload, routeRequests, type Workload, type WorkloadName } from "./workloads.ts";
+
+export interface JobSpec {
+  workload: WorkloadName;
+  scale: number;
+  seed: number;
+  isolates: number;
+  variant: VariantName;
+  tickMs: number;
+}
+
+const built = new Map<string, { w: Workload; ideal: number }>();
+
+/** The workload (built once per thread: it is deterministic) and what an exact limiter admits on it. */
+export function workloadOf(name: WorkloadName, scale: number, seed: number): { w: Workload; ideal: number } {
+  const key = `${name}/${scale}/${seed}`;
+  let hit = built.get(key);
+  if (!hit) {
+    const w = buildWorkload(name, scale, seed);
+    hit = { w, ideal: idealAdmitted(w).reduce((s, a) => s + a, 0) };
+    built.set(key, hit);
+  }
+  return hit;
+}
+
+export async function runJob(spec: JobSpec, onProgress: (done: number) => void): Promise<ReplayRow> {
+  const { w, ideal } = workloadOf(spec.workload, spec.scale, spec.seed);
+  const route = routeRequests(w, spec.isolates, spec.seed);
+  const floor = floorTriples(w, route, spec.isolates);
+  const r = await replay(w, route, spec.isolates, VARIANTS[spec.variant], {
+    tickMs: spec.tickMs,
+    onProgress,
+  });
+  const n = r.requests;
+  return {
+    workload: w.name,
+    isolates: spec.isolates,
+    variant: spec.variant,
+    requests: n,
+    wallMs: Math.round(r.wallMs),
+    redisCommands: r.redisCommands,
+    redisCommandsPerRequest: r.redisCommands / n,
+    redisCommandstats: r.redisCommandstats,
+    httpRequests: r.httpRequests,
+    httpPerRequest: r.httpRequests / n,
+    requestPathRoundTripsPerRequest: r.requestPathRoundTrips / n,
+    backgroundRoundTripsPerRequest: r.backgroundRoundTrips / n,
+    blockedRequestFraction: r.blockedRequests / n,
+    floorTriples: floor,
+    floorPerRequest: floor / n,
+    idealAdmitted: ideal,
+    accuracy: accuracy(w, r.admitted, spec.tickMs),
+    footprint: r.footprint,
+    counters: r.counters,
+    exchangesPerRequest: r.counters.acquires !== undefined ? r.counters.acquires / n : null,
+    flushesPerRequest: r.counters.flushes !== undefined ? r.counters.flushes / n : null,
+    maxWallPerSimMinuteMs: Math.round(r.maxWallPerSimMinuteMs),
+    recordedMinusAdmitted: r.recordedMinusAdmitted,
+    serverErrors: r.serverErrors,
+    waitUntilErrors: r.waitUntilErrors,
+  };
+}
+
+/** The floor for an isolate count without running anything (for rows copied from an isolate-independent run). */
+export function floorOf(name: WorkloadName, scale: number, seed: number, isolates: number): number {
+  const { w } = workloadOf(name, scale, seed);
+  return floorTriples(w, routeRequests(w, isolates, seed), isolates);
+}
