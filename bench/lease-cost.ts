@@ -1,6 +1,8 @@
 // Measures what leases cost in Upstash commands (issue 4): a steady tenant far below its limits and a hot tenant
 // far over them, replayed with a simulated clock through real Limiters, the UpstashStore, the local
 // Upstash-compatible server and a private redis-server. Usage: npm run bench:leases [-- --minutes 60 --isolates 1,4]
+// Prints the table and writes it, with the machine and the command, to docs/lease-costs.md (--no-docs: not).
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createFakeClock } from "../src/core/clock.ts";
 import { createLimiter, type Limiter } from "../src/limiter/limiter.ts";
@@ -11,9 +13,11 @@ import { policySchema } from "../src/policy/policy-schema.ts";
 import { createUpstashStore } from "../src/store/upstash/upstash-store.ts";
 import { startRedisServer } from "../tools/redis-server.ts";
 import { startUpstashLocal } from "../tools/upstash-local/server.ts";
+import { describeMachine, describeSource } from "./lib/machine.ts";
 
 const { values } = parseArgs({
   options: {
+    "no-docs": { type: "boolean", default: false },
     minutes: { type: "string", default: "60" },
     isolates: { type: "string", default: "1,4" },
     json: { type: "boolean", default: false },
@@ -111,9 +115,33 @@ try {
   await upstash.close();
   await redis.stop();
 }
+const cols = Object.keys(rows[0] ?? {});
+const table = [
+  `| ${cols.join(" | ")} |`,
+  `|${cols.map(() => "---").join("|")}|`,
+  ...rows.map((r) => `| ${cols.map((c) => r[c]).join(" | ")} |`),
+].join("\n");
 if (values.json) console.log(JSON.stringify(rows, null, 2));
-else {
-  const cols = Object.keys(rows[0] ?? {});
-  console.log(`| ${cols.join(" | ")} |\n|${cols.map(() => "---").join("|")}|`);
-  for (const r of rows) console.log(`| ${cols.map((c) => r[c]).join(" | ")} |`);
+else console.log(table);
+if (!values["no-docs"]) {
+  const m = describeMachine();
+  const src = describeSource(new URL("..", import.meta.url).pathname);
+  const doc = `# Lease costs
+
+What strict mode costs in Upstash commands, written by \`npm run bench:leases\` (${new Date().toISOString()}).
+
+- command: \`npm run bench:leases -- --minutes ${minutes} --isolates ${values.isolates}\`
+- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}; Node ${m.node}; redis-server ${m.redisServer}
+- source: ${src.head}${src.dirty.length ? " (with uncommitted changes)" : ""}, src sha256 ${src.srcSha256}
+
+Each scenario replays ${minutes} simulated minutes with a fake clock through real \`Limiter\`s (one per isolate, each
+request to a random isolate) over the \`UpstashStore\`, the local Upstash-compatible server and a private
+redis-server, with the default policy. Background work (\`ctx.waitUntil\`: prefetches, flushes) completes
+between requests, as it rides on requests in Workers. *Redis commands* are what Redis executed (INFO
+\`total_commands_processed\` delta, commands inside Lua scripts included, as Upstash bills them), after a warm-up
+request and including the final flush. *Blocking round trips* are decisions that waited for the store.
+
+${table}
+`;
+  writeFileSync(new URL("../docs/lease-costs.md", import.meta.url), doc);
 }

@@ -83,7 +83,10 @@ function take(slot: SlotState, units: number): SlotState {
  * denies, and its counter shows true usage).
  */
 export function fairGrant(min: number, want: number, available: number, sharers: number): number {
-  return Math.max(min, Math.min(want, Math.floor(available / Math.max(1, sharers))));
+  if (sharers <= 1) return Math.max(min, Math.min(want, available));
+  // Shared: one share stays in reserve for whichever isolate runs out first, and the last few units go one request
+  // at a time, so what routing luck leaves stranded in other isolates stays small (under-admission).
+  return Math.max(min, Math.min(want, Math.floor(available / (sharers + 1))));
 }
 
 export function planAcquire(

@@ -64,8 +64,10 @@ describe("updateSharers", () => {
 });
 
 describe("fairGrant", () => {
-  it("splits what is left among the sharers, within [min, want]", () => {
-    expect(fairGrant(1, 50, 100, 4)).toBe(25);
+  it("splits what is left among the sharers, one share in reserve, within [min, want]", () => {
+    expect(fairGrant(1, 50, 100, 4)).toBe(20); // 100 / (4 + 1)
+    expect(fairGrant(1, 500, 100, 1)).toBe(100); // alone: no reserve
+    expect(fairGrant(1, 50, 4, 4)).toBe(1); // the last units go one request at a time
     expect(fairGrant(1, 10, 100, 4)).toBe(10);
     expect(fairGrant(3, 50, 8, 4)).toBe(3); // never below min
     expect(fairGrant(1, 50, 100, 0)).toBe(50); // no sharers counts as one

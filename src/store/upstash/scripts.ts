@@ -112,7 +112,9 @@ for i = 1, n do
   local granted = 0
   if ok then
     if it.mode == "s" then granted = it.want
-    else granted = math.max(it.min, math.min(it.want, math.floor(it.avail / math.max(1, it.sharers)))) end
+    elseif it.sharers <= 1 then granted = math.max(it.min, math.min(it.want, it.avail))
+    -- shared: one share stays in reserve for whichever isolate runs out first (mirror of fairGrant)
+    else granted = math.max(it.min, math.min(it.want, math.floor(it.avail / (it.sharers + 1)))) end
   end
   if granted > 0 then
     if it.kind == "b" then
@@ -130,7 +132,7 @@ for i = 1, n do
   out[#out + 1] = it.retry
 end
 return out`;
-export const ACQUIRE_SHA = "4c0f4e34299dace9f5e84bf895ce834a572cb10c";
+export const ACQUIRE_SHA = "5e0d787f871d32299487dc15d93dec3ca3a60baa";
 
 /**
  * ADJUST: applies usage deltas (lease returns, async counts, fail-open settlements) of many tenants in one call
