@@ -624,6 +624,13 @@ export class Limiter {
   private validLease(tenant: string, limit: LimitSpec, now: number): Lease | undefined {
     const v = this.cache.peek(leaseKey(tenant, limit));
     if (v?.kind !== "lease") return undefined;
+    if (v.limit.limit !== limit.limit || v.limit.mode !== limit.mode) {
+      // The tenant's plan changed (tier or override): allowance granted under the old amount goes back, and the
+      // next exchange grants under the new one (a lowered limit must not be spent past).
+      this.returnLease(v, true);
+      this.cache.delete(leaseKey(tenant, limit));
+      return undefined;
+    }
     const periodId = grantPeriod(limit, now).id;
     if (v.periodId !== periodId && !this.promote(v, periodId)) return undefined;
     if (now >= v.validUntilMs) return undefined;
@@ -928,7 +935,11 @@ export class Limiter {
       const a = l.sync === "async" ? this.asyncCounter(plan.tenant, l, now) : undefined;
       const held = lease?.allowance ?? 0;
       const unsent = a ? a.unsynced + a.sending : 0;
-      const remaining = Math.min(l.limit, Math.max(0, r.available + held - unsent));
+      // Deltas not flushed yet: returns (negative) free units, settlements (positive) use them.
+      const queued =
+        this.pending.get(deltaKey({ tenant: plan.tenant, limit: l, periodId: grantPeriod(l, now).id }))
+          ?.units ?? 0;
+      const remaining = Math.min(l.limit, Math.max(0, r.available + held - unsent - queued));
       return { limit: l, cost: 0, remaining, resetAtMs: r.resetAtMs, exceeded: remaining <= 0 };
     });
   }
