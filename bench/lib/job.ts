@@ -14,22 +14,30 @@ export interface JobSpec {
   tickMs: number;
 }
 
-const built = new Map<string, { w: Workload; ideal: number }>();
+interface Built {
+  w: Workload;
+  /** Requests an exact limiter admits (1) on this sequence, and how many. */
+  exact: Uint8Array;
+  ideal: number;
+}
+
+const built = new Map<string, Built>();
 
 /** The workload (built once per thread: it is deterministic) and what an exact limiter admits on it. */
-export function workloadOf(name: WorkloadName, scale: number, seed: number): { w: Workload; ideal: number } {
+export function workloadOf(name: WorkloadName, scale: number, seed: number): Built {
   const key = `${name}/${scale}/${seed}`;
   let hit = built.get(key);
   if (!hit) {
     const w = buildWorkload(name, scale, seed);
-    hit = { w, ideal: idealAdmitted(w).reduce((s, a) => s + a, 0) };
+    const exact = idealAdmitted(w);
+    hit = { w, exact, ideal: exact.reduce((s, a) => s + a, 0) };
     built.set(key, hit);
   }
   return hit;
 }
 
 export async function runJob(spec: JobSpec, onProgress: (done: number) => void): Promise<ReplayRow> {
-  const { w, ideal } = workloadOf(spec.workload, spec.scale, spec.seed);
+  const { w, exact, ideal } = workloadOf(spec.workload, spec.scale, spec.seed);
   const route = routeRequests(w, spec.isolates, spec.seed);
   const floor = floorTriples(w, route, spec.isolates);
   const r = await replay(w, route, spec.isolates, VARIANTS[spec.variant], {
@@ -54,7 +62,7 @@ export async function runJob(spec: JobSpec, onProgress: (done: number) => void):
     floorTriples: floor,
     floorPerRequest: floor / n,
     idealAdmitted: ideal,
-    accuracy: accuracy(w, r.admitted, spec.tickMs),
+    accuracy: accuracy(w, r.admitted, spec.tickMs, exact),
     footprint: r.footprint,
     counters: r.counters,
     exchangesPerRequest: r.counters.acquires !== undefined ? r.counters.acquires / n : null,

@@ -77,7 +77,7 @@ const SHORT: Record<VariantName, string> = {
   "quotagate-async": "async",
 };
 
-const int = (n: number) => Math.round(n).toLocaleString("en-US");
+const int = (n: number) => (Number.isNaN(n) ? "—" : Math.round(n).toLocaleString("en-US"));
 const num = (n: number | null | undefined, digits = 3) =>
   n === null || n === undefined || Number.isNaN(n) ? "—" : n.toFixed(digits);
 const pct = (n: number, digits = 1) => `${(100 * n).toFixed(digits)}%`;
@@ -122,7 +122,9 @@ function headline(r: BenchResults): string {
       cmds(w, n, "naive"),
       cmds(w, n, "upstash-ratelimit-fixed"),
       cmds(w, n, "upstash-ratelimit-sliding"),
-      strict ? `${int(strict.accuracy.overAdmitted)} / ${int(strict.accuracy.underAdmitted)}` : "—",
+      strict
+        ? `${int(strict.accuracy.overAdmitted)} / ${int(strict.accuracy.underAdmitted)} / ${int(strict.accuracy.shortfall ?? Number.NaN)}`
+        : "—",
       async ? int(async.accuracy.overAdmitted) : "—",
       seed ? int(seed.accuracy.overAdmitted) : "—",
     ];
@@ -140,7 +142,7 @@ function headline(r: BenchResults): string {
       "naive cmds/req",
       "rl-fixed cmds/req",
       "rl-sliding cmds/req",
-      "strict over / under",
+      "strict over / denied with room / shortfall",
       "async over",
       "seed-sync over",
     ],
@@ -197,7 +199,7 @@ function targets(r: BenchResults): Verdict[] {
               const w = under.reduce((a, b) =>
                 b.accuracy.underAdmitted / b.requests > a.accuracy.underAdmitted / a.requests ? b : a,
               );
-              return `${w.workload} N=${w.isolates}: ${int(w.accuracy.underAdmitted)} requests = ${pct(w.accuracy.underAdmitted / w.requests)} of all requests (exact limiter admits ${int(w.idealAdmitted)}, strict ${int(w.accuracy.admitted)})`;
+              return `${w.workload} N=${w.isolates}: ${int(w.accuracy.underAdmitted)} requests = ${pct(w.accuracy.underAdmitted / w.requests)} of all requests denied with room; capacity lost (shortfall) ${int(w.accuracy.shortfall ?? Number.NaN)} units = ${pct((w.accuracy.shortfall ?? Number.NaN) / Math.max(1, w.idealAdmitted))} of what an exact limiter admits`;
             })()}`,
     });
   }
@@ -254,7 +256,7 @@ function seedReference(r: BenchResults): string {
           `${v} on ${w}`,
           String(row.isolates),
           num(row.redisCommandsPerRequest, 4),
-          `over-admitted ${int(row.accuracy.overAdmitted)}, under-admitted ${int(row.accuracy.underAdmitted)}${row.reusedFrom ? ` (measured at N=${row.reusedFrom})` : ""}`,
+          `over-admitted ${int(row.accuracy.overAdmitted)}, denied with room ${int(row.accuracy.underAdmitted)}, shortfall ${int(row.accuracy.shortfall ?? Number.NaN)}${row.reusedFrom ? ` (measured at N=${row.reusedFrom})` : ""}`,
         ]);
       }
     }
@@ -282,6 +284,7 @@ function workloadTable(r: BenchResults, w: WorkloadName): string {
             ? ` (${int(x.accuracy.overCells)} cells, worst ${num(x.accuracy.worstRatio, 2)}x)`
             : ""),
         int(x.accuracy.underAdmitted),
+        int(x.accuracy.shortfall ?? Number.NaN),
         fp && fp.entries > 0
           ? `${num(fp.bytes / fp.entries, 0)} B / ${num(fp.entries / Math.max(1, fp.tenants), 1)}`
           : "—",
@@ -300,7 +303,8 @@ function workloadTable(r: BenchResults, w: WorkloadName): string {
       "exch/req",
       "admitted",
       "over-admitted",
-      "under-admitted",
+      "denied with room",
+      "shortfall",
       "cache per tenant (entries x B/entry)",
       "wall",
     ],
@@ -384,7 +388,7 @@ function body(r: BenchResults): string {
 
 function replayParts(r: BenchResults, parts: string[]): void {
   parts.push(
-    `## Headline\n\nRedis commands per request as Upstash bills them (scripts' inner commands included). "exch" = quotagate acquire round trips to the store; "floor" = distinct (tenant, isolate, minute) triples that saw traffic, per request (DESIGN §4). "over / under" = units admitted beyond a limit / requests denied while the true global count had room.\n\n${headline(r)}`,
+    `## Headline\n\nRedis commands per request as Upstash bills them (scripts' inner commands included). "exch" = quotagate acquire round trips to the store; "floor" = distinct (tenant, isolate, minute) triples that saw traffic, per request (DESIGN §4). "over" = units admitted beyond a limit; "denied with room" = requests denied while the true global count of every window had room (under-admission); "shortfall" = units an exact limiter admits in a tenant-minute that this one did not (capacity lost; a denial made up for by a later admission in the same minute is not).\n\n${headline(r)}`,
   );
   parts.push(
     `## Targets\n\n${targets(r)
@@ -443,8 +447,10 @@ execute \`--jobs\` at a time (default: one per core), each in its own worker thr
   turned once (no round trip to the in-process server can finish that fast).
 - *Over-admission* = units admitted beyond a limit, summed over every (tenant, calendar window, period), from
   the admitted requests' timestamps. *Under-admission* = denials while every window of the request still had room
-  in the true global count. Within a tick, admissions are counted before denials (the most favourable valid
-  order for the limiter).
+  in the true global count (requests). *Shortfall* = per (tenant, minute), the units an exact global limiter admits
+  on the same sequence minus those the variant admitted, summed where positive: capacity actually lost, as
+  opposed to a denial that a later admission in the same minute made up for. Within a tick, admissions are
+  counted before denials (the most favourable valid order for the limiter).
 - *Floor* = distinct (tenant, isolate, minute) triples that saw traffic, per request: an allowance cannot outlive
   its window and one acquire covers all of a request's limits (DESIGN §4). *Exchanges* = quotagate's acquire calls.
 - *Cache per tenant* = \`limiter.cache.byteSize\` over the (isolate, tenant) pairs it holds, shown as entries per

@@ -18,6 +18,11 @@ export interface Accuracy {
   worstRatio: number;
   /** Denials while every window of the request still had room in the true global count. */
   underAdmitted: number;
+  /**
+   * Units an exact limiter admits in a (tenant, minute) that this one did not, summed over those cells: capacity
+   * lost, as opposed to denials that later admissions in the same window made up for.
+   */
+  shortfall: number;
 }
 
 /**
@@ -25,7 +30,7 @@ export interface Accuracy {
  * when request i was admitted. Requests of one tick were in flight together, so any order among them is a valid
  * history: the one that favours the limiter is used (a tick's admissions count before its denials).
  */
-export function accuracy(w: Workload, admitted: Uint8Array, tickMs: number): Accuracy {
+export function accuracy(w: Workload, admitted: Uint8Array, tickMs: number, ideal: Uint8Array): Accuracy {
   const n = w.tenants.length;
   const curMinute = new Float64Array(n).fill(-1);
   const curDay = new Float64Array(n).fill(-1);
@@ -40,7 +45,25 @@ export function accuracy(w: Workload, admitted: Uint8Array, tickMs: number): Acc
     overCells: 0,
     worstRatio: 0,
     underAdmitted: 0,
+    shortfall: 0,
   };
+  // Per (tenant, minute): exact admissions minus ours, settled when the tenant's minute changes.
+  const cellMinute = new Float64Array(n).fill(-1);
+  const cellGap = new Float64Array(n);
+  const settle = (k: number) => {
+    if (cellGap[k]! > 0) out.shortfall += cellGap[k]!;
+    cellGap[k] = 0;
+  };
+  for (let i = 0; i < w.count; i++) {
+    const k = w.tenantOf[i]!;
+    const m = Math.floor(w.times[i]! / MINUTE_MS);
+    if (cellMinute[k] !== m) {
+      settle(k);
+      cellMinute[k] = m;
+    }
+    cellGap[k]! += ideal[i]! - (admitted[i] === 1 ? 1 : 0);
+  }
+  for (let k = 0; k < n; k++) settle(k);
   const visit = (i: number) => {
     const t = w.times[i]!;
     const k = w.tenantOf[i]!;
