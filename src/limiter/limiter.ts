@@ -298,7 +298,8 @@ export class Limiter {
     // Over a short span the pace is noisy, so it counts as at least 250 ms: a burst right after a grant still
     // grows the next lease quickly (a hot tenant reaches full-size leases in a few exchanges).
     const recent = v.spentSinceGrant / Math.max(250, now - v.grantedAtMs);
-    return Math.max(recent, v.ratePerMs);
+    // Smoothed with the carried rate, so that one burst does not size every later lease.
+    return v.ratePerMs > 0 ? (recent + v.ratePerMs) / 2 : recent;
   }
 
   /**
@@ -605,10 +606,8 @@ export class Limiter {
         periodId: lease.periodId,
         units: -lease.allowance,
       });
-    lease.ratePerMs = Math.max(
-      lease.ratePerMs,
-      lease.spentSinceGrant / Math.max(1_000, lease.validUntilMs - lease.grantedAtMs),
-    );
+    const pace = lease.spentSinceGrant / Math.max(1_000, lease.validUntilMs - lease.grantedAtMs);
+    lease.ratePerMs = lease.ratePerMs > 0 ? (lease.ratePerMs + pace) / 2 : pace;
     lease.periodId = next.periodId;
     lease.allowance = next.allowance;
     lease.storeAvailable = next.storeAvailable;
