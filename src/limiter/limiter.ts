@@ -818,7 +818,10 @@ export class Limiter {
 
   maybeFlush(now: number, waitUntil: WaitUntil): void {
     if (this.flushing) return;
-    if (this.flushSoon || now - this.lastFlushAtMs >= this.o.flushIntervalMs || this.pending.size >= 1_000) {
+    const since = now - this.lastFlushAtMs;
+    // The first request of an async window syncs at once (seed 002); a large backlog asks for an early flush, but
+    // not more than one a second.
+    if (this.flushSoon || since >= this.o.flushIntervalMs || (this.pending.size >= 1_000 && since >= 1_000)) {
       waitUntil(this.flush());
     }
   }
@@ -841,7 +844,9 @@ export class Limiter {
     const now = this.clock.now();
     this.lastFlushAtMs = now;
     this.flushSoon = false;
-    const lazyDue = returnAll || now - this.lastLazyFlushAtMs >= this.o.lazyFlushIntervalMs;
+    // A large backlog goes out whole: the deltas held for the lazy flush must not keep the backlog large.
+    const lazyDue =
+      returnAll || now - this.lastLazyFlushAtMs >= this.o.lazyFlushIntervalMs || this.pending.size >= 1_000;
     const sendingAsync: AsyncCounter[] = [];
     this.cache.prune(); // settles what expired entries still hold
     for (const [, e] of this.cache.entries()) {
