@@ -7,6 +7,7 @@ import { SHARER_SLOTS, SHARER_WINDOW_MS, updateSharers } from "../../algorithms/
 import type { BucketState } from "../../algorithms/token-bucket.ts";
 import type { LimitSpec } from "../../core/quota.ts";
 import { shardOf, USAGE_SHARDS, usageKey } from "../keys.ts";
+import { readByAcquire } from "../read-by-acquire.ts";
 import type {
   AcquireItem,
   AcquireResult,
@@ -60,8 +61,9 @@ export class MemoryStore implements Store {
     };
     const plan = planAcquire(items, slots, nowMs, caller ? sharersOf : undefined);
     if (plan.ok) {
+      // Like the Lua script, only a grant writes: a read (nothing to take) leaves no trace.
       plan.items.forEach((p, i) => {
-        this.storeSlot(tenant, items[i]!.limit, p.periodId, p.next, nowMs);
+        if (p.granted > 0) this.storeSlot(tenant, items[i]!.limit, p.periodId, p.next, nowMs);
       });
     }
     return {
@@ -91,17 +93,8 @@ export class MemoryStore implements Store {
     return out;
   }
 
-  async read(tenant: string, limits: LimitSpec[], nowMs: number): Promise<UsageReading[]> {
-    const plan = planAcquire(
-      limits.map((limit) => ({ limit, min: 0, want: 0 })),
-      limits.map((l) => this.loadSlot(tenant, l, nowMs)),
-      nowMs,
-    );
-    return plan.items.map((p, i) => ({
-      used: Math.max(0, limits[i]!.limit - p.available),
-      available: p.available,
-      resetAtMs: p.resetAtMs,
-    }));
+  read(tenant: string, limits: LimitSpec[], nowMs: number): Promise<UsageReading[]> {
+    return readByAcquire(this, tenant, limits, nowMs);
   }
 
   async reset(tenant: string, limits: LimitSpec[], nowMs: number): Promise<void> {

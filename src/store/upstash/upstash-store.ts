@@ -5,6 +5,7 @@ import { grantPeriod, previousSlidingPeriodId, retentionEndMs } from "../../algo
 import { SHARER_SLOTS, SHARER_WINDOW_MS } from "../../algorithms/sharers.ts";
 import type { LimitSpec } from "../../core/quota.ts";
 import { shardOf, sharersKey, statsKey, tenantKey, USAGE_SHARDS, usageKey } from "../keys.ts";
+import { readByAcquire } from "../read-by-acquire.ts";
 import type {
   AcquireItem,
   AcquireResult,
@@ -161,18 +162,8 @@ export class UpstashStore implements Store {
     return (first.result as number[]).map(Number);
   }
 
-  async read(tenant: string, limits: LimitSpec[], nowMs: number): Promise<UsageReading[]> {
-    // ACQUIRE with nothing to take is a pure read (it writes only when it grants).
-    const r = await this.acquire(
-      tenant,
-      limits.map((limit) => ({ limit, min: 0, want: 0 })),
-      nowMs,
-    );
-    return r.items.map((g, i) => ({
-      used: Math.max(0, limits[i]!.limit - g.available),
-      available: g.available,
-      resetAtMs: g.resetAtMs,
-    }));
+  read(tenant: string, limits: LimitSpec[], nowMs: number): Promise<UsageReading[]> {
+    return readByAcquire(this, tenant, limits, nowMs);
   }
 
   async reset(tenant: string, limits: LimitSpec[], nowMs: number): Promise<void> {
