@@ -1,30 +1,29 @@
-// Composition root: the only place that picks the store (Upstash when UPSTASH_REDIS_REST_URL is set, else memory).
+// Composition root: the only place that picks the store (Upstash when UPSTASH_REDIS_REST_URL is set, else memory)
+// and wires the limiter, the plan resolver and the admin service into what the http layer is handed.
 import { type Clock, systemClock } from "./core/clock.ts";
-import { createLimiter, type Limiter } from "./limiter/limiter.ts";
+import type { AppDeps } from "./http/app.ts";
+import { AdminService } from "./limiter/admin-service.ts";
+import { createLimiter } from "./limiter/limiter.ts";
+import { PlanResolver } from "./limiter/plan-resolver.ts";
+import { createQuotaService } from "./limiter/quota-service.ts";
 import { Metrics } from "./metrics/metrics.ts";
-import { type Config, parseConfig } from "./policy/config.ts";
+import { parseConfig } from "./policy/config.ts";
 import { createMemoryStore } from "./store/memory/memory-store.ts";
 import type { Store } from "./store/store.ts";
 import { createUpstashStore } from "./store/upstash/upstash-store.ts";
 
-export interface Deps {
-  config: Config;
-  store: Store;
-  limiter: Limiter;
-  metrics: Metrics;
-  clock: Clock;
-  startedAtMs: number;
+export interface BuildOptions {
+  clock?: Clock;
+  store?: Store;
 }
 
-export function buildDeps(
-  env: Record<string, unknown>,
-  overrides: { clock?: Clock; store?: Store } = {},
-): Deps {
+/** Validates the env (throws naming the field) and builds what one isolate serves with. */
+export function buildDeps(env: Record<string, unknown>, opts: BuildOptions = {}): AppDeps {
   const config = parseConfig(env);
-  const clock = overrides.clock ?? systemClock;
+  const clock = opts.clock ?? systemClock;
   const metrics = new Metrics();
   const store =
-    overrides.store ??
+    opts.store ??
     (config.upstash
       ? createUpstashStore({
           url: config.upstash.url,
@@ -40,5 +39,18 @@ export function buildDeps(
     cacheTtlMs: config.cacheTtlMs,
     storeTimeoutMs: config.storeTimeoutMs,
   });
-  return { config, store, limiter, metrics, clock, startedAtMs: clock.now() };
+  const resolver = new PlanResolver({
+    policy: config.policy,
+    store,
+    metrics,
+    cacheTtlMs: config.cacheTtlMs,
+    storeTimeoutMs: config.storeTimeoutMs,
+  });
+  return {
+    config,
+    clock,
+    metrics,
+    quota: createQuotaService(limiter, resolver, clock),
+    admin: new AdminService({ policy: config.policy, store, limiter, resolver, clock, metrics }),
+  };
 }

@@ -4,12 +4,12 @@ import IORedis from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { dayIdFromDate } from "../src/algorithms/calendar-window.ts";
 import {
-  dayLimitSpec,
   decodeUsageCursor,
   listUsagePage,
   type UsageCursor,
   usageReport,
 } from "../src/limiter/usage-report.ts";
+import { compileLimit } from "../src/policy/compiled-policy.ts";
 import { shardOf, USAGE_SHARDS, usageKey } from "../src/store/keys.ts";
 import type { Store } from "../src/store/store.ts";
 import { createUpstashStore } from "../src/store/upstash/upstash-store.ts";
@@ -18,7 +18,7 @@ const TENANTS = 100_000;
 /** A day no other suite touches. */
 const DATE = "2040-02-29";
 const PERIOD = dayIdFromDate(DATE)!;
-const LIMIT = dayLimitSpec("requests");
+const LIMIT = compileLimit({ dimension: "requests", window: "day", limit: 1 });
 /** The default tier's day limit as the route would apply it, and a higher one for "cached" tenants. */
 const DEFAULT_CAP = 1_000;
 const CACHED_CAP = 2_000;
@@ -69,7 +69,7 @@ describe.skipIf(!inject("redisAvailable"))(
       let exceeded = 0;
       do {
         const page = await usageReport(store, {
-          dimension: "requests",
+          limit: LIMIT,
           date: DATE,
           pageSize: 1_000,
           cursor,

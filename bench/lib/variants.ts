@@ -331,11 +331,9 @@ function quotagate(sync: "strict" | "async"): Variant {
           let bytes = 0;
           let tenants = 0;
           for (const l of limiters) {
-            entries += l.cache.size;
-            bytes += l.cache.byteSize;
-            const seen = new Set<string>();
-            for (const [key] of l.cache.entries()) seen.add(key.split("\u0000")[1] ?? key);
-            tenants += seen.size;
+            for (const b of l.books.books()) entries += 1 + b.leases.size + b.denials.size + b.counts.size;
+            bytes += l.books.byteSize;
+            tenants += l.books.size;
           }
           return { entries, bytes, tenants };
         },

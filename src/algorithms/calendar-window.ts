@@ -54,3 +54,13 @@ export function dayIdFromDate(date: string): string | null {
   }
   return `${y}${mo}${d}`;
 }
+
+/** `20261123` -> `2026-11-23`. */
+export function dateOfDayId(id: string): string {
+  return `${id.slice(0, 4)}-${id.slice(4, 6)}-${id.slice(6, 8)}`;
+}
+
+/** The UTC date (`YYYY-MM-DD`) at `nowMs`. */
+export function utcDate(nowMs: number): string {
+  return dateOfDayId(calendarPeriod("day", nowMs).id);
+}

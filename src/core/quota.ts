@@ -69,3 +69,27 @@ export interface Decision {
   /** True when the decision was taken without a store round trip. */
   local: boolean;
 }
+
+/** One limit a request touches and the units it costs there: costs are resolved once per request into this list. */
+export interface Need {
+  limit: LimitSpec;
+  units: number;
+}
+
+/** The limits of a plan that a request's cost touches (units above 0), each with its units. */
+export function needsOf(plan: Plan, cost: Cost): Need[] {
+  const out: Need[] = [];
+  for (const limit of plan.limits) {
+    const units = cost[limit.dimension] ?? 0;
+    if (units > 0) out.push({ limit, units });
+  }
+  return out;
+}
+
+/** A change to a stored counter: return unused allowance (negative) or record units admitted locally (positive). */
+export interface UsageDelta {
+  tenant: string;
+  limit: LimitSpec;
+  periodId: string;
+  units: number;
+}

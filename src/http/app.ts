@@ -1,21 +1,31 @@
 // The Hono app: health, the tenant's own status, the admin API, and the quota-checked proxy for everything else.
 import { Hono } from "hono";
+import type { Clock } from "../core/clock.ts";
 import type { Decision } from "../core/quota.ts";
-import type { Deps } from "../deps.ts";
-import { loadPlan } from "../limiter/plans.ts";
+import type { AdminService } from "../limiter/admin-service.ts";
+import type { QuotaService } from "../limiter/quota-service.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import type { Config } from "../policy/config.ts";
 import { createAdminRoutes } from "./admin/routes.ts";
-import { type Identity, identify } from "./identity.ts";
+import { identify } from "./identity.ts";
 import { limitUsage } from "./limit-usage.ts";
 import { problem, problemFromError } from "./problem.ts";
 import { proxyToOrigin } from "./proxy.ts";
 import { rateLimitHeaders } from "./ratelimit-headers.ts";
 
-export type AppEnv = { Variables: { identity: Identity } };
+/** What the http layer is handed: narrow services, never the store. */
+export interface AppDeps {
+  config: Config;
+  clock: Clock;
+  metrics: Metrics;
+  quota: QuotaService;
+  admin: AdminService;
+}
 
 type Ctx = { readonly executionCtx: { waitUntil(promise: Promise<unknown>): void } };
 
-/** ctx.waitUntil when the runtime gives one (always in Workers); otherwise the promise is awaited by the caller's
- * test harness through limiter.flush(). */
+/** ctx.waitUntil when the runtime gives one (always in Workers); otherwise background work is only logged if it
+ * fails (a test harness awaits it through the limiter's flush). */
 function waitUntilOf(c: Ctx): (p: Promise<unknown>) => void {
   try {
     const ctx = c.executionCtx;
@@ -29,54 +39,63 @@ function waitUntilOf(c: Ctx): (p: Promise<unknown>) => void {
 
 const ADMIN_HEADERS = ["x-admin-key"];
 
-export function createApp(deps: Deps): Hono<AppEnv> {
-  const { config, limiter, store, clock } = deps;
+/** The 429 or 503 answer of a refused request. */
+function refusal(
+  decision: Decision,
+  headers: Array<[string, string]>,
+  path: string,
+  nowMs: number,
+): Response {
+  if (decision.reason === "store_unavailable")
+    return problem(
+      "store_unavailable",
+      "the quota store is unreachable and this tier fails closed; retry shortly",
+      {
+        instance: path,
+        headers: [...headers, ["retry-after", "1"]],
+      },
+    );
+  const violated = decision.states.filter((s) => s.exceeded && s.limit.mode === "enforce");
+  const names = violated.map((s) => `${s.limit.name} (${s.limit.limit})`).join(", ") || "its quota";
+  const retryAt = decision.retryAtMs ?? nowMs;
+  const retryIn = Number.isFinite(retryAt) ? Math.max(1, Math.ceil((retryAt - nowMs) / 1000)) : null;
+  const who = `tenant "${decision.tenant}" (tier ${decision.tier})`;
+  return problem(
+    "quota_exceeded",
+    retryIn === null
+      ? `${who}: this request costs more than ${names} allows in a whole window; it can never be admitted`
+      : `${who} exceeded ${names}; retry in ${retryIn} s`,
+    {
+      instance: path,
+      headers,
+      extensions: {
+        "violated-policies": violated.map((s) => s.limit.name),
+        tenant: decision.tenant,
+        tier: decision.tier,
+        retry_after: retryIn,
+      },
+    },
+  );
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const { config, quota, clock } = deps;
   const policy = config.policy;
-  const app = new Hono<AppEnv>();
+  const app = new Hono();
 
   app.onError((err, c) => problemFromError(err, new URL(c.req.url).pathname));
 
-  const planOf = (id: Identity) =>
-    limiter.plan(
-      id.tenant,
-      () => loadPlan(policy, store, id.tenant, id.tierHint),
-      () => {
-        const fixed = policy.policy.tenants[id.tenant];
-        const tier =
-          [fixed?.tier, id.tierHint].find((t): t is string => !!t && policy.hasTier(t)) ??
-          policy.policy.defaultTier;
-        return policy.plan(id.tenant, tier, fixed?.overrides);
-      },
-    );
-
-  app.get("/health", (c) =>
-    c.json({
-      status: "ok",
-      store: store.locality === "remote" ? "upstash" : "memory",
-    }),
-  );
+  app.get("/health", (c) => c.json({ status: "ok", store: deps.admin.storeKind }));
 
   app.get("/quota/status", async (c) => {
     const id = await identify(c.req.raw, policy.policy.identity, config.jwtSecret);
-    const plan = await planOf(id);
-    let states: Awaited<ReturnType<typeof limiter.status>>;
-    try {
-      states = await limiter.status(plan);
-    } catch (err) {
-      return problem(
-        "store_unavailable",
-        `usage could not be read from the store: ${(err as Error).message}`,
-        {
-          headers: { "retry-after": "1" },
-        },
-      );
-    }
-    const now = clock.now();
+    const plan = await quota.plan(id);
+    const states = await quota.status(plan);
     return c.json({
       tenant: plan.tenant,
       tier: plan.tier,
       identified_by: id.via,
-      limits: limitUsage(states, now),
+      limits: limitUsage(states, clock.now()),
     });
   });
 
@@ -88,45 +107,11 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     if (!config.enabled || policy.isExempt(path))
       return proxyToOrigin(req, config.originUrl, { dropHeaders: ADMIN_HEADERS });
     const id = await identify(req, policy.policy.identity, config.jwtSecret);
-    const plan = await planOf(id);
-    const decision: Decision = await limiter.decide(plan, policy.price(req.method, path), waitUntilOf(c));
+    const decision = await quota.admit(id, policy.price(req.method, path), waitUntilOf(c));
     const headers = rateLimitHeaders(decision, clock.now());
-    if (!decision.allowed) {
-      if (decision.reason === "store_unavailable") {
-        return problem(
-          "store_unavailable",
-          "the quota store is unreachable and this tier fails closed; retry shortly",
-          {
-            instance: path,
-            headers: [...headers, ["retry-after", "1"]],
-          },
-        );
-      }
-      const violated = decision.states.filter((s) => s.exceeded && s.limit.mode === "enforce");
-      const names = violated.map((s) => `${s.limit.name} (${s.limit.limit})`).join(", ") || "its quota";
-      const retryAt = decision.retryAtMs ?? clock.now();
-      const retryIn = Number.isFinite(retryAt)
-        ? Math.max(1, Math.ceil((retryAt - clock.now()) / 1000))
-        : null;
-      return problem(
-        "quota_exceeded",
-        retryIn === null
-          ? `tenant "${plan.tenant}" (tier ${plan.tier}): this request costs more than ${names} allows in a whole window; it can never be admitted`
-          : `tenant "${plan.tenant}" (tier ${plan.tier}) exceeded ${names}; retry in ${retryIn} s`,
-        {
-          instance: path,
-          headers,
-          extensions: {
-            "violated-policies": violated.map((s) => s.limit.name),
-            tenant: plan.tenant,
-            tier: plan.tier,
-            retry_after: retryIn,
-          },
-        },
-      );
-    }
+    if (!decision.allowed) return refusal(decision, headers, path, clock.now());
     const res = await proxyToOrigin(req, config.originUrl, {
-      tenant: plan.tenant,
+      tenant: decision.tenant,
       dropHeaders: ADMIN_HEADERS,
     });
     for (const [k, v] of headers) res.headers.set(k, v);

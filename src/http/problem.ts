@@ -35,6 +35,8 @@ export function problemFromError(err: unknown, instance?: string): Response {
       issues: err.issues,
       extensions: err.extensions,
       ...(instance ? { instance } : {}),
+      // A store outage is brief or the breaker answers for it: clients may come back shortly.
+      ...(err.code === "store_unavailable" ? { headers: { "retry-after": "1" } } : {}),
     });
   }
   console.error("quotagate: unexpected error", err);

@@ -445,34 +445,6 @@ describe("Limiter: flush", () => {
   });
 });
 
-describe("Limiter: plans", () => {
-  it("caches a plan for the cache TTL, and falls back to the policy briefly when the store fails", async () => {
-    const { clock, limiter } = setup({ cacheTtlMs: 10_000 });
-    const plan = planOf([limitOf("minute", 5)]);
-    const fallback = planOf([limitOf("minute", 1)]);
-    let loads = 0;
-    const load = async () => {
-      loads++;
-      return plan;
-    };
-    expect(await limiter.plan("t_1", load, () => fallback)).toBe(plan);
-    expect(await limiter.plan("t_1", load, () => fallback)).toBe(plan);
-    expect(loads).toBe(1);
-    clock.advance(10_000);
-    await limiter.plan("t_1", load, () => fallback);
-    expect(loads).toBe(2);
-
-    const failing = async (): Promise<Plan> => {
-      throw new Error("down");
-    };
-    expect(await limiter.plan("t_2", failing, () => fallback)).toBe(fallback);
-    clock.advance(4_999);
-    expect(await limiter.plan("t_2", load, () => fallback)).toBe(fallback);
-    clock.advance(1);
-    expect(await limiter.plan("t_2", load, () => fallback)).toBe(plan);
-  });
-});
-
 describe("Limiter: bounded cache", () => {
   it("stays within its entry and byte bounds with many tenants, and evicted leases are returned", async () => {
     const { store, limiter, decide } = setup({ cacheSize: 64, cacheBytes: 16_384 });
@@ -482,8 +454,8 @@ describe("Limiter: bounded cache", () => {
       const tenant = `tenant-${i % 500}`;
       const d = await decide(planOf([limit], tenant));
       if (d.allowed) admitted.set(tenant, (admitted.get(tenant) ?? 0) + 1);
-      expect(limiter.cache.size).toBeLessThanOrEqual(64);
-      expect(limiter.cache.byteSize).toBeLessThanOrEqual(16_384);
+      expect(limiter.books.size).toBeLessThanOrEqual(64);
+      expect(limiter.books.byteSize).toBeLessThanOrEqual(16_384);
     }
     expect([...admitted.values()].reduce((a, b) => a + b, 0)).toBe(2_000);
     await limiter.flush({ returnAll: true });
@@ -560,8 +532,8 @@ describe("Limiter: regressions (shrunk counterexamples of limiter.prop.test.ts)"
     for (let i = 0; i < 3; i++) await decide(planOf([limit], "t_a"));
     gated = true;
     const flushing = limiter.flush();
-    // Other tenants' plans push t_a's counter out of the cache while the flush is in flight.
-    for (let i = 0; i < 10; i++) limiter.warmPlan(planOf([limit], `t_${i}`));
+    // Other tenants' books push t_a's counter out of the cache while the flush is in flight.
+    for (let i = 0; i < 10; i++) limiter.books.open(`t_${i}`, START);
     release();
     await flushing;
     gated = false;

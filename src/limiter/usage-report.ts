@@ -1,7 +1,7 @@
 // The admin usage listing: one UTC day of one dimension's day-window usage, paged over the store's scanUsage (HSCAN
 // shard after shard, never a whole-hash read) with exact page sizes and an opaque cursor. The admin route and the
 // real-Redis integration test run this same code.
-import { calendarPeriod, dayIdFromDate } from "../algorithms/calendar-window.ts";
+import { dateOfDayId, dayIdFromDate } from "../algorithms/calendar-window.ts";
 import type { LimitSpec } from "../core/quota.ts";
 import type { Store } from "../store/store.ts";
 
@@ -40,7 +40,7 @@ export function decodeUsageCursor(text: string): UsageCursor | null {
   const { l, p, c, n, a } = v as Record<string, unknown>;
   if (typeof l !== "string" || !/^[A-Za-z0-9_.-]{1,64}:day$/.test(l)) return null;
   if (typeof p !== "string" || !/^\d{8}$/.test(p)) return null;
-  if (dayIdFromDate(`${p.slice(0, 4)}-${p.slice(4, 6)}-${p.slice(6, 8)}`) !== p) return null;
+  if (dayIdFromDate(dateOfDayId(p)) !== p) return null;
   // Both stores' scan cursors are "<shard>:<position>" ("0": the start).
   if (typeof c !== "string" || !/^(0|\d{1,3}:\d{1,20})$/.test(c)) return null;
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 10_000) return null;
@@ -48,19 +48,6 @@ export function decodeUsageCursor(text: string): UsageCursor | null {
   // Store cursor "0" is where a listing starts (and where it ends): only a resume inside the first batch has it.
   if (c === "0" && a === undefined) return null;
   return { l, p, c, n, ...(a === undefined ? {} : { a }) };
-}
-
-/** The day limit a listing reads: `<dimension>:day` (its amount does not matter to the scan). */
-export function dayLimitSpec(dimension: string): LimitSpec {
-  return {
-    id: `${dimension}:day`,
-    name: `${dimension}-day`,
-    dimension,
-    window: { kind: "fixed", unit: "day" },
-    limit: 1,
-    mode: "enforce",
-    sync: "strict",
-  };
 }
 
 export interface UsagePageResult {
@@ -110,7 +97,8 @@ export async function listUsagePage(
 }
 
 export interface UsageReportInput {
-  dimension: string;
+  /** The day limit whose usage is listed. */
+  limit: LimitSpec;
   /** `YYYY-MM-DD`, UTC. */
   date: string;
   pageSize: number;
@@ -119,7 +107,7 @@ export interface UsageReportInput {
   dayLimitOf: (tenant: string) => number | undefined;
   /** Units the caller's isolate holds leased and unspent for a tenant in this period: the store counts them as
    * taken, the listing does not. */
-  heldOf?: (tenant: string, limit: LimitSpec, periodId: string) => number;
+  heldOf?: (tenant: string, periodId: string) => number;
 }
 
 export interface UsageReport {
@@ -144,7 +132,7 @@ export interface UsageReport {
 export async function usageReport(store: Store, input: UsageReportInput): Promise<UsageReport> {
   const periodId = dayIdFromDate(input.date);
   if (periodId === null) throw new RangeError(`not a calendar date: ${input.date}`);
-  const limit = dayLimitSpec(input.dimension);
+  const limit = input.limit;
   const [page, size] = await Promise.all([
     listUsagePage(store, limit, periodId, input.pageSize, input.cursor),
     store.usageSize(limit, periodId),
@@ -154,7 +142,7 @@ export async function usageReport(store: Store, input: UsageReportInput): Promis
   let excluded = 0;
   const tenants = Object.fromEntries(
     page.entries.map(([tenant, counted]): [string, number | "EXCEEDED"] => {
-      const held = Math.min(counted, input.heldOf?.(tenant, limit, periodId) ?? 0);
+      const held = Math.min(counted, input.heldOf?.(tenant, periodId) ?? 0);
       excluded += held;
       const units = counted - held;
       const cap = input.dayLimitOf(tenant);
@@ -168,7 +156,7 @@ export async function usageReport(store: Store, input: UsageReportInput): Promis
   );
   return {
     date: input.date,
-    dimension: input.dimension,
+    dimension: limit.dimension,
     period_id: periodId,
     tenants,
     statistics: {
@@ -182,10 +170,4 @@ export async function usageReport(store: Store, input: UsageReportInput): Promis
     },
     next_cursor: page.next ? encodeUsageCursor(page.next) : null,
   };
-}
-
-/** Today's date (`YYYY-MM-DD`, UTC) at `nowMs`. */
-export function utcDate(nowMs: number): string {
-  const id = calendarPeriod("day", nowMs).id;
-  return `${id.slice(0, 4)}-${id.slice(4, 6)}-${id.slice(6, 8)}`;
 }

@@ -111,13 +111,18 @@ describe("plan", () => {
   });
 
   it("an override without an amount inherits it (e.g. only switching to shadow)", () => {
-    const p = policy.plan("t_1", "free", { limits: [{ window: "minute", mode: "shadow" }] });
+    const p = policy.plan("t_1", "free", {
+      limits: [{ dimension: "requests", window: "minute", mode: "shadow" }],
+    });
     expect(p.limits[0]).toMatchObject({ id: "requests:minute", limit: 100, mode: "shadow", sync: "strict" });
   });
 
   it("an override with a new dimension or window adds a limit", () => {
     const p = policy.plan("t_1", "free", {
-      limits: [{ dimension: "tokens", window: "minute", limit: 900 }, { window: "bucket:5/s,burst=10" }],
+      limits: [
+        { dimension: "tokens", window: "minute", limit: 900 },
+        { dimension: "requests", window: "bucket:5/s,burst=10" },
+      ],
       failure: "closed",
     });
     expect(p.limits.map((l) => [l.id, l.limit])).toEqual([
@@ -131,7 +136,7 @@ describe("plan", () => {
   });
 
   it("does not change the tier's limits for other tenants", () => {
-    policy.plan("t_1", "free", { limits: [{ window: "minute", limit: 1 }] });
+    policy.plan("t_1", "free", { limits: [{ dimension: "requests", window: "minute", limit: 1 }] });
     expect(policy.plan("t_2", "free").limits[0]!.limit).toBe(100);
   });
 });

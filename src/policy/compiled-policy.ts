@@ -1,19 +1,16 @@
 // Compiles the validated policy into what the hot path needs: limit specs per tier, a plan resolver, route pricing
 // and the exempt-route matcher. Built once per isolate.
 import type { Cost, FailurePolicy, LimitSpec, Plan } from "../core/quota.ts";
-import type { LimitConfig, Policy } from "./policy-schema.ts";
+import type { LimitConfig, Policy, TenantOverrides } from "./policy-schema.ts";
 import { parseWindow, policyName } from "./window-spec.ts";
-
-export interface TenantOverridesInput {
-  limits?: Array<{ [K in keyof LimitConfig]?: LimitConfig[K] | undefined } & { window: string }> | undefined;
-  failure?: FailurePolicy | undefined;
-}
 
 export interface CompiledPolicy {
   readonly policy: Policy;
   readonly tierNames: readonly string[];
   /** Limits of a tenant in a tier, with per-tenant overrides applied. Throws on an unknown tier. */
-  plan(tenant: string, tier: string, overrides?: TenantOverridesInput): Plan;
+  plan(tenant: string, tier: string, overrides?: TenantOverrides): Plan;
+  /** The policy's static entry for a tenant (own entries only: a tenant id never reaches the object prototype). */
+  staticTenant(tenant: string): Policy["tenants"][string] | undefined;
   /** Units a request costs per dimension (first matching route rule; else 1 request). */
   price(method: string, path: string): Cost;
   isExempt(path: string): boolean;
@@ -60,9 +57,12 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   const exempt = policy.exempt.map(compilePathPattern);
   const defaultCost: Cost = { requests: 1 };
 
+  const statics = new Map(Object.entries(policy.tenants));
+
   return {
     policy,
     tierNames: [...tiers.keys()],
+    staticTenant: (tenant) => statics.get(tenant),
     hasTier: (tier) => tiers.has(tier),
     plan(tenant, tierName, overrides) {
       const tier = tiers.get(tierName);

@@ -171,3 +171,5 @@ export const policySchema = z
 export type PolicyInput = z.input<typeof policySchema>;
 export type Policy = z.output<typeof policySchema>;
 export type LimitConfig = z.output<typeof limitSchema>;
+/** A tenant's overrides, as the policy, the admin API and the store all hold them. */
+export type TenantOverrides = z.output<typeof overridesSchema>;

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { createFakeClock } from "../core/clock.ts";
 import type { LimitSpec } from "../core/quota.ts";
+// biome-ignore lint/style/noRestrictedImports: the suite builds its limits the way the policy does; the stores do not
 import { compileLimit } from "../policy/compiled-policy.ts";
 import type { Store } from "./store.ts";
 
@@ -194,13 +195,13 @@ export function describeStoreContract(name: string, make: () => StoreHarness): v
       const v1 = await store.putTenant(t, { tier: "pro" }, clock.now());
       const v2 = await store.putTenant(
         t,
-        { tier: "enterprise", overrides: { limits: [{ window: "day", limit: 5 }] } },
+        { tier: "enterprise", overrides: { limits: [{ dimension: "requests", window: "day", limit: 5 }] } },
         clock.now(),
       );
       expect(v2.version).toBe(v1.version + 1);
       expect(await store.getTenant(t)).toEqual({
         tier: "enterprise",
-        overrides: { limits: [{ window: "day", limit: 5 }] },
+        overrides: { limits: [{ dimension: "requests", window: "day", limit: 5 }] },
         version: v2.version,
         updatedAtMs: T0,
       });

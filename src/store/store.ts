@@ -1,6 +1,9 @@
 // The Store interface: the state of record behind the limiter. Implemented by MemoryStore and UpstashStore and held
 // to one contract suite (contract.case.ts).
-import type { LimitSpec } from "../core/quota.ts";
+import type { LimitSpec, UsageDelta } from "../core/quota.ts";
+import type { TenantOverrides } from "../policy/policy-schema.ts";
+
+export type { UsageDelta };
 
 export interface AcquireItem {
   limit: LimitSpec;
@@ -23,20 +26,10 @@ export interface ItemGrant {
   retryAtMs: number;
 }
 
-export { SHARER_SLOTS, SHARER_WINDOW_MS } from "../algorithms/sharers.ts";
-
 export interface AcquireResult {
   /** True when every enforced item's `min` fitted and every item was granted; false: nothing was taken. */
   ok: boolean;
   items: ItemGrant[];
-}
-
-/** A change to a stored counter: return unused allowance (negative) or record units admitted locally (positive). */
-export interface UsageDelta {
-  tenant: string;
-  limit: LimitSpec;
-  periodId: string;
-  units: number;
 }
 
 export interface UsageReading {
@@ -52,19 +45,6 @@ export interface TenantRecord {
   /** Bumped on every write; isolates compare it when their cached copy expires. */
   version: number;
   updatedAtMs: number;
-}
-
-export interface TenantOverrides {
-  /** Replace the tier's limit with the same dimension and window, or add one. */
-  limits?: Array<{
-    dimension?: string | undefined;
-    window: string;
-    limit?: number | undefined;
-    mode?: "enforce" | "shadow" | undefined;
-    sync?: "strict" | "async" | undefined;
-    name?: string | undefined;
-  }>;
-  failure?: "open" | "closed";
 }
 
 export interface UsagePage {

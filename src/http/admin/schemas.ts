@@ -69,7 +69,10 @@ export const isolateStatsSchema = z
     cache_misses: z.number().int().describe("Decisions that needed a store round trip."),
     total_requests: z.number().int().describe("Quota decisions taken by this isolate."),
     hit_rate_percent: hitRate,
-    cache_size: z.number().int().describe("Entries in the isolate cache (plans, leases, denials, counters)."),
+    cache_size: z
+      .number()
+      .int()
+      .describe("Tenant books in the isolate cache (each holds a plan, leases, denials, counters)."),
     cache_max_size: z.number().int(),
     cache_bytes: z.number().int(),
     cache_entries: z.strictObject({
@@ -183,23 +186,6 @@ const planLimitSchema = z.strictObject({
   sync: z.enum(["strict", "async"]),
 });
 
-/** Overrides as stored: fields the request left out stay out, so they keep following the tier. */
-export const storedOverridesSchema = z.strictObject({
-  limits: z
-    .array(
-      z.strictObject({
-        dimension: z.string(),
-        window: z.string(),
-        limit: z.number().int().optional(),
-        mode: z.enum(["enforce", "shadow"]).optional(),
-        sync: z.enum(["strict", "async"]).optional(),
-        name: z.string().optional(),
-      }),
-    )
-    .optional(),
-  failure: z.enum(["open", "closed"]).optional(),
-});
-
 const limitUsageSchema = z.strictObject({
   ...planLimitSchema.shape,
   used: z.number().int(),
@@ -212,7 +198,7 @@ export const tenantUpdateResponseSchema = z.strictObject({
   success: z.literal(true),
   tenant_id: z.string(),
   tier: z.string(),
-  overrides: storedOverridesSchema.nullable(),
+  overrides: overridesSchema.nullable(),
   version: z.number().int(),
   updated_at: z.string(),
   failure: z.enum(["open", "closed"]),
@@ -232,7 +218,7 @@ export const tenantViewResponseSchema = z.strictObject({
     .describe(
       "admin: a record set through this API; policy: QUOTA_POLICY.tenants; default: the default tier.",
     ),
-  overrides: storedOverridesSchema.nullable(),
+  overrides: overridesSchema.nullable(),
   version: z.number().int().describe("0 when no record was ever written."),
   updated_at: z.string().nullable(),
   failure: z.enum(["open", "closed"]),

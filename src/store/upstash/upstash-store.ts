@@ -4,6 +4,7 @@ import { Redis } from "@upstash/redis/cloudflare";
 import { grantPeriod, previousSlidingPeriodId, retentionEndMs } from "../../algorithms/limit-window.ts";
 import { SHARER_SLOTS, SHARER_WINDOW_MS } from "../../algorithms/sharers.ts";
 import type { LimitSpec } from "../../core/quota.ts";
+import { overridesSchema, type TenantOverrides } from "../../policy/policy-schema.ts";
 import { shardOf, sharersKey, statsKey, tenantKey, USAGE_SHARDS, usageKey } from "../keys.ts";
 import { readByAcquire } from "../read-by-acquire.ts";
 import type {
@@ -51,6 +52,22 @@ function toRecord(raw: unknown): Record<string, string> {
   return raw && typeof raw === "object"
     ? Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, String(v)]))
     : {};
+}
+
+/** Overrides read back from Redis are validated like any input: a record that does not parse (written by hand, or
+ * by another version) is logged and read as having none, never a surprise at decision time. */
+function parseOverrides(tenant: string, raw: string | undefined): TenantOverrides | undefined {
+  if (!raw) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    json = undefined;
+  }
+  const parsed = overridesSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  console.error(`quotagate: tenant "${tenant}" has stored overrides that do not validate; they are ignored`);
+  return undefined;
 }
 
 export class UpstashStore implements Store {
@@ -180,9 +197,10 @@ export class UpstashStore implements Store {
   async getTenant(tenant: string): Promise<TenantRecord | null> {
     const h = toRecord(await this.redis.exec(["HGETALL", tenantKey(tenant)]));
     if (!h.tier) return null;
+    const overrides = parseOverrides(tenant, h.overrides);
     return {
       tier: h.tier,
-      ...(h.overrides ? { overrides: JSON.parse(h.overrides) } : {}),
+      ...(overrides ? { overrides } : {}),
       version: Number(h.version ?? 0),
       updatedAtMs: Number(h.updated ?? 0),
     };

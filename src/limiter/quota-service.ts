@@ -1,0 +1,32 @@
+// What the http layer asks of the limiter for a request: its plan, its decision, its tenant's live status. The
+// tenant's book is looked up once per request and handed from plan resolution to the decision.
+import type { Clock } from "../core/clock.ts";
+import { type Cost, type Decision, type LimitState, needsOf, type Plan } from "../core/quota.ts";
+import type { WaitUntil } from "./flusher.ts";
+import type { Limiter } from "./limiter.ts";
+import type { PlanRequest, PlanResolver } from "./plan-resolver.ts";
+
+export interface QuotaService {
+  /** Resolves the tenant's plan and decides the request's cost against it, all limits at once. */
+  admit(who: PlanRequest, cost: Cost, waitUntil: WaitUntil): Promise<Decision>;
+  /** The plan a tenant's requests are decided under now. */
+  plan(who: PlanRequest): Promise<Plan>;
+  /** Live usage of each of the plan's limits (throws store_unavailable when the store cannot be read). */
+  status(plan: Plan): Promise<LimitState[]>;
+}
+
+export function createQuotaService(limiter: Limiter, resolver: PlanResolver, clock: Clock): QuotaService {
+  return {
+    async admit(who, cost, waitUntil) {
+      const now = clock.now();
+      const book = limiter.books.open(who.tenant, now);
+      const plan = await resolver.planFor(book, who, now);
+      return limiter.decideIn(book, plan, needsOf(plan, cost), waitUntil);
+    },
+    plan(who) {
+      const now = clock.now();
+      return resolver.planFor(limiter.books.open(who.tenant, now), who, now);
+    },
+    status: (plan) => limiter.status(plan),
+  };
+}
