@@ -23,7 +23,7 @@ const USAGE = `usage: npm run bench -- [options]
   --variants a,b     ${VARIANT_NAMES.join(",")} (default: all)
   --scale x          fraction of each workload's simulated duration, at least 2 simulated minutes
                      (default ${DEFAULT_SCALE}: ~5 min in all on 2 cores)
-  --full             --scale 1 (seed 002: 3 simulated hours, ~2.2M requests per mix)
+  --full             --scale 1 (seed-002 workloads: 3 simulated hours, ~2.2M requests per mix)
   --tick-ms n        simulated store round trip: requests arriving in the same tick are in flight together (default 50)
   --seed n           PRNG seed (default 2)
   --live / --no-live run the live HTTP benchmark in workerd (default: on)

@@ -1,6 +1,6 @@
 // Several isolates (separate workerd instances of the real worker bundle) share one local Upstash-compatible server
 // and redis-server: strict mode admits exactly min(L, attempts) for a hot tenant, never denies a tenant under its
-// limit, and after the flush the recorded usage equals the admitted units (DESIGN §7.1, §7.4).
+// limit, and after the flush the recorded usage equals the admitted units (never over the limit; no admitted unit lost).
 import IORedis from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { calendarPeriod } from "../src/algorithms/calendar-window.ts";

@@ -245,9 +245,9 @@ function targets(r: BenchResults): Verdict[] {
 
 function seedReference(r: BenchResults): string {
   const rows: string[][] = [
-    ['seed 002 "before" (claimed)', "—", "2", "INCR x2 per request"],
-    ['seed 002 "after" (claimed)', "—", "0.067", "their estimate"],
-    ['seed 002 "after" (measured by them)', "—", "~0.033", "~24K ops/h over 733K req/h"],
+    ['per-request INCR (claimed by its authors)', "—", "2", "INCR x2 per request"],
+    ['local count + 30 s sync (claimed by its authors)', "—", "0.067", "their estimate"],
+    ['local count + 30 s sync (measured by its authors)', "—", "~0.033", "~24K ops/h over 733K req/h"],
   ];
   for (const w of ["seed-002-uniform", "seed-002-zipf"] as const) {
     for (const v of ["naive", "seed-sync", "quotagate-strict"] as const) {
@@ -388,7 +388,7 @@ function body(r: BenchResults): string {
 
 function replayParts(r: BenchResults, parts: string[]): void {
   parts.push(
-    `## Headline\n\nRedis commands per request as Upstash bills them (scripts' inner commands included). "exch" = quotagate acquire round trips to the store; "floor" = distinct (tenant, isolate, minute) triples that saw traffic, per request (DESIGN §4). "over" = units admitted beyond a limit; "denied with room" = requests denied while the true global count of every window had room (under-admission); "shortfall" = units an exact limiter admits in a tenant-minute that this one did not (capacity lost; a denial made up for by a later admission in the same minute is not).\n\n${headline(r)}`,
+    `## Headline\n\nRedis commands per request as Upstash bills them (scripts' inner commands included). "exch" = quotagate acquire round trips to the store; "floor" = distinct (tenant, isolate, minute) triples that saw traffic, per request (an allowance cannot outlive its window). "over" = units admitted beyond a limit; "denied with room" = requests denied while the true global count of every window had room (under-admission); "shortfall" = units an exact limiter admits in a tenant-minute that this one did not (capacity lost; a denial made up for by a later admission in the same minute is not).\n\n${headline(r)}`,
   );
   parts.push(
     `## Targets\n\n${targets(r)
@@ -442,7 +442,7 @@ execute \`--jobs\` at a time (default: one per core), each in its own worker thr
 - *Redis commands per request* = the server's \`redis_commands\` delta (INFO \`total_commands_processed\`, which
   counts the commands a Lua script runs, as Upstash bills them), final flush included.
 - *HTTP round trips* = the server's \`http_requests\` delta; each round trip is classified by what it carries as
-  request path (a request waited for it: acquires, seed 002's syncs, every naive/ratelimit call) or background
+  request path (a request waited for it: acquires, seed-sync's syncs, every naive/ratelimit call) or background
   (\`waitUntil\`: quotagate's flushes). *Requests blocked* = decisions that did not settle before the event loop
   turned once (no round trip to the in-process server can finish that fast).
 - *Over-admission* = units admitted beyond a limit, summed over every (tenant, calendar window, period), from
@@ -452,19 +452,19 @@ execute \`--jobs\` at a time (default: one per core), each in its own worker thr
   opposed to a denial that a later admission in the same minute made up for. Within a tick, admissions are
   counted before denials (the most favourable valid order for the limiter).
 - *Floor* = distinct (tenant, isolate, minute) triples that saw traffic, per request: an allowance cannot outlive
-  its window and one acquire covers all of a request's limits (DESIGN §4). *Exchanges* = quotagate's acquire calls.
+  its window and one acquire covers all of a request's limits (an allowance cannot outlive its window). *Exchanges* = quotagate's acquire calls.
 - *Cache per tenant* = \`limiter.cache.byteSize\` over the (isolate, tenant) pairs it holds, shown as entries per
   tenant x \`byteSize / size\` (the cache's own size estimate, not a heap measurement), over all isolates at the
   end of the replay, before the final flush.
 - quotagate strict and async are checked after the final \`flush({returnAll: true})\`: the units recorded in Redis
-  must equal the admitted units (DESIGN §7.4).
+  must equal the admitted units (no admitted unit is lost).
 
 Variants:
 
-- **naive**: seed 002 "before": per request and window, \`INCR\`, plus \`EXPIRE\` when the count is 1, one command
+- **naive**: the classic per-request limiter: per request and window, \`INCR\`, plus \`EXPIRE\` when the count is 1, one command
   per round trip (\`@upstash/redis\`, auto-pipelining off, like the Python original). Denied requests count too.
   It holds no per-isolate state, so it runs once per workload and its figures are repeated for other N.
-- **seed-sync**: seed 002 "after", line by line: per-isolate counters per identifier, decisions from local counts
+- **seed-sync**: count locally and sync every 30 s: per-isolate counters per identifier, decisions from local counts
   only, a pipeline (\`INCRBY\` + \`EXPIRE\` per window) on the request path when more than 30 s passed since the last
   sync or on the first request of a minute or day. Like the seed it \`INCRBY\`s the cumulative local count (Redis
   over-counts; no decision reads it).
@@ -500,7 +500,7 @@ Default runs replay a short slice (\`--scale\`); \`--full\` replays the whole du
 export function renderDocs(r: BenchResults, resultsFile: string): string {
   return `# Benchmarks
 
-quotagate against seed 002's naive and local-count-and-sync limiters and \`@upstash/ratelimit\`, on the same
+quotagate against a naive per-request INCR limiter, a local-count-and-sync-every-30-s limiter and \`@upstash/ratelimit\`, on the same
 traffic: Redis commands and round trips per request, over- and under-admission, isolate memory, and live HTTP
 throughput and latency. This file is rewritten by \`npm run bench\`; the latest run is below (full output:
 \`${resultsFile}\`).

@@ -141,7 +141,7 @@ export function idealAdmitted(w: Workload): Uint8Array {
 }
 
 /**
- * The cost floor of DESIGN §4: an allowance cannot outlive its window, so each (tenant, isolate, minute) that saw
+ * The cost floor of leases for one window: an allowance cannot outlive its window, so each (tenant, isolate, minute) that saw
  * traffic needs one exchange. One acquire covers all of a request's limits, and a day period always contains the
  * minute period that opens it, so the minute triples are the floor for minute + day plans.
  */

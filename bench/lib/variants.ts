@@ -1,4 +1,4 @@
-// The rate limiters under comparison, each behind one interface: seed 002's naive and local-count-and-sync
+// The rate limiters under comparison, each behind one interface: a naive and local-count-and-sync
 // limiters, @upstash/ratelimit (fixed and sliding window), and quotagate's Limiter in strict and async mode.
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis/cloudflare";

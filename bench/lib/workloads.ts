@@ -28,7 +28,7 @@ export interface Workload {
   count: number;
 }
 
-/** Tiers of seed 002: 120 per minute and 100,000 per day for every identifier. */
+/** The seed-002 workloads' tiers: 120 per minute and 100,000 per day for every identifier. */
 const SEED_LIMITS = { minute: 120, day: 100_000 };
 /** 2026-11-23 22:00 UTC: a full (3 h) seed-002 replay crosses midnight, so the day window rolls over too. */
 export const START_MS = Date.UTC(2026, 10, 23, 22, 0, 0);
@@ -62,7 +62,7 @@ const pad = (n: number, w: number) => String(n).padStart(w, "0");
 const SHAPES: Record<WorkloadName, Shape> = {
   "seed-002-uniform": {
     description:
-      "seed 002: 100 identifiers, 203 req/s in all (2.03 req/s = 121.8/min each, i.e. every identifier just at its 120/min limit), 3 h, limits 120/minute + 100,000/day",
+      "100 identifiers, 203 req/s in all (2.03 req/s = 121.8/min each, i.e. every identifier just at its 120/min limit), 3 h, limits 120/minute + 100,000/day",
     durationMs: 3 * HOUR,
     ratePerSec: 203,
     tenants: () =>
@@ -70,7 +70,7 @@ const SHAPES: Record<WorkloadName, Shape> = {
     pick: (t, rand) => () => Math.floor(rand() * t.length),
   },
   "seed-002-zipf": {
-    description: `seed 002 with Zipf(1.0) popularity over 100 identifiers (the top one sends ${(zipfTopShare(100, 1) * 100).toFixed(1)}% = ${Math.round(zipfTopShare(100, 1) * 203 * 60)}/min), 203 req/s, 3 h, limits 120/minute + 100,000/day`,
+    description: `the same traffic with Zipf(1.0) popularity over 100 identifiers (the top one sends ${(zipfTopShare(100, 1) * 100).toFixed(1)}% = ${Math.round(zipfTopShare(100, 1) * 203 * 60)}/min), 203 req/s, 3 h, limits 120/minute + 100,000/day`,
     durationMs: 3 * HOUR,
     ratePerSec: 203,
     tenants: () =>

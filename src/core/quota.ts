@@ -11,7 +11,7 @@ export type WindowSpec =
   | { kind: "bucket"; rate: number; periodMs: number; burst: number };
 
 export type LimitMode = "enforce" | "shadow";
-/** strict: exact, spends allowance leased from the store. async: local counts synced periodically (seed 002), may over-admit. */
+/** strict: exact, spends allowance leased from the store. async: local counts synced periodically (every 10 s), may over-admit. */
 export type SyncMode = "strict" | "async";
 export type FailurePolicy = "open" | "closed";
 

@@ -187,7 +187,7 @@ export function buildOpenApi(s: AdminSchemas): Json {
       },
       "/admin/quota/update": {
         post: admin({
-          summary: "Sets a tenant's tier and overrides (seed 003).",
+          summary: "Sets a tenant's tier and overrides (same as PUT /admin/tenants/:id).",
           description:
             "The serving isolate applies it at once; other isolates within QUOTA_CACHE_TTL seconds.",
           body: s.updateBody,

@@ -1,4 +1,4 @@
-// DESIGN §7.1 and §7.4 under concurrency: several Limiters (isolates) share one store whose every call is delayed
+// Exactness and no lost units under concurrency: several Limiters (isolates) share one store whose every call is delayed
 // and reordered by fast-check's scheduler; random requests over random tenants, limits (L in {1, 10, 1000}) and
 // costs, in strict mode. Admitted units per (tenant, limit, period) never exceed the limit, and once every limiter
 // has flushed with returnAll the store records exactly the admitted units.

@@ -1,4 +1,4 @@
-// Every Redis key quotagate uses is built here (DESIGN §5).
+// Every Redis key quotagate uses is built here.
 import type { LimitSpec } from "../core/quota.ts";
 
 /** Shards per usage period: 16 keeps each hash near 60 MB at 10M tenants. Changing it orphans current periods. */

@@ -1,4 +1,4 @@
-// Admin authentication: `Authorization: Bearer <ADMIN_TOKEN>` or `X-Admin-Key: <ADMIN_TOKEN>` (seed 003), compared
+// Admin authentication: `Authorization: Bearer <ADMIN_TOKEN>` or `X-Admin-Key: <ADMIN_TOKEN>`, compared
 // in constant time over SHA-256 digests (equal lengths whatever was sent). Without ADMIN_TOKEN the API is closed.
 import type { MiddlewareHandler } from "hono";
 import { problem } from "../problem.ts";

@@ -1,5 +1,5 @@
 // UpstashStore: the Store of record on Upstash Redis over HTTP (@upstash/redis). Multi-key logic runs in Lua by
-// EVALSHA (EVAL on NOSCRIPT); usage lives in per-period hashes sharded by tenant (DESIGN §5).
+// EVALSHA (EVAL on NOSCRIPT); usage lives in per-period hashes sharded by tenant.
 import { Redis } from "@upstash/redis/cloudflare";
 import { grantPeriod, previousSlidingPeriodId, retentionEndMs } from "../../algorithms/limit-window.ts";
 import { SHARER_SLOTS, SHARER_WINDOW_MS } from "../../algorithms/sharers.ts";
