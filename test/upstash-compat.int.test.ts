@@ -6,8 +6,8 @@ import { Redis as IORedis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startUpstashLocal, type UpstashLocal } from "../tools/upstash-local/server.ts";
 import { type RedisServer, startRedisServer } from "./support/redis-server.ts";
+import { describeWithRedis } from "./support/redis-suite.ts";
 
-const available = inject("redisAvailable");
 const sha1 = (text: string): string => createHash("sha1").update(text, "utf8").digest("hex");
 /** Every test works under its own prefix, so suites sharing the redis-server never see each other's keys. */
 const keyspace = (): ((name: string) => string) => {
@@ -15,7 +15,7 @@ const keyspace = (): ((name: string) => string) => {
   return (name) => prefix + name;
 };
 
-describe.skipIf(!available)("@upstash/redis 1.39 against upstash-local", () => {
+describeWithRedis("@upstash/redis 1.39 against upstash-local", () => {
   const url = inject("upstashUrl");
   const token = inject("upstashToken");
   let direct: IORedis;
@@ -283,7 +283,7 @@ async function call(
   return { status: response.status, body: JSON.parse(text) as unknown, headers: response.headers };
 }
 
-describe.skipIf(!available)("upstash-local server edges (raw HTTP)", () => {
+describeWithRedis("upstash-local server edges (raw HTTP)", () => {
   // A private redis-server and server, so the stats below count only this suite's traffic.
   let redisServer: RedisServer;
   let server: UpstashLocal;
