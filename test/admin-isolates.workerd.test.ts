@@ -1,7 +1,7 @@
 // End to end in workerd, admin aspect across isolates: workers built by createWorker on the run's local Upstash
 // server share the store but not their caches, like isolates of one deployment. A tier change made through one reaches
 // the other within QUOTA_CACHE_TTL (fake clock, no sleeps); fleet stats, usage listings and resets span them.
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { createFakeClock, type FakeClock } from "../src/core/clock.ts";
 import {
   clearResponseSchema,
@@ -11,8 +11,9 @@ import {
   tenantViewResponseSchema,
   usageResponseSchema,
 } from "../src/http/admin/schemas.ts";
-import { adminInit, adminJson, type Fetcher, UPSTASH_AVAILABLE, upstashWorker } from "./support/admin.ts";
+import { adminInit, adminJson, type Fetcher, upstashWorker } from "./support/admin.ts";
 import { asTenant, policyJson, quotaStatus, type TestWorker } from "./support/gateway.ts";
+import { describeWithRedis } from "./support/redis-suite.ts";
 
 const random = (n: number) => crypto.getRandomValues(new Uint32Array(1))[0]! % n;
 /** Tenants of this run (the local Upstash server is shared by the suites of the run). */
@@ -41,7 +42,7 @@ async function settle(...workers: TestWorker[]): Promise<void> {
     await adminJson(w.fetch, "/admin/quota/cache/clear", clearResponseSchema, adminInit("POST"));
 }
 
-describe.skipIf(!UPSTASH_AVAILABLE)("admin API across isolates sharing an Upstash store", () => {
+describeWithRedis("admin API across isolates sharing an Upstash store", () => {
   it("a tier change made through one isolate reaches the other once its cached plan expires (QUOTA_CACHE_TTL)", async () => {
     const { clock } = freshClock();
     const a = upstashWorker(clock);

@@ -1,14 +1,13 @@
 // Differential test: one random sequence of (time, tenant, costs) through the TypeScript algorithms (MemoryStore)
 // and through the Lua scripts on real Redis (UpstashStore) must give identical decisions and states.
 import fc from "fast-check";
-import { describe, expect, inject, it } from "vitest";
+import { expect, inject, it } from "vitest";
 import type { LimitSpec } from "../src/core/quota.ts";
 import { compileLimit } from "../src/policy/compiled-policy.ts";
 import { createMemoryStore } from "../src/store/memory/memory-store.ts";
 import type { AcquireItem } from "../src/store/store.ts";
 import { createUpstashStore } from "../src/store/upstash/upstash-store.ts";
-
-const available = inject("redisAvailable");
+import { describeWithRedis } from "./support/redis-suite.ts";
 
 type Op =
   | {
@@ -20,7 +19,7 @@ type Op =
     }
   | { kind: "return"; advanceMs: number; tenant: number; limit: number; units: number };
 
-describe.skipIf(!available)("Lua scripts match the TypeScript algorithms", () => {
+describeWithRedis("Lua scripts match the TypeScript algorithms", () => {
   it("gives identical results on random sequences", async () => {
     let run = 0;
     await fc.assert(

@@ -1,8 +1,9 @@
 // The gateway on the Upstash store in workerd: workers built with UPSTASH_REDIS_REST_* pointing at the run's local
 // Upstash-compatible server (a private redis-server behind it), proxying to the real loopback origin.
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { asTenant, FREE_POLICY_HEADER, useGatewayState, workerWith } from "./support/gateway.ts";
+import { describeWithRedis } from "./support/redis-suite.ts";
 
 const upstash = {
   UPSTASH_REDIS_REST_URL: env.TEST_UPSTASH_URL,
@@ -11,7 +12,7 @@ const upstash = {
 let seq = 0;
 const fresh = (label: string) => `up-${label}-${Date.now().toString(36)}-${seq++}`;
 
-describe.skipIf(!env.TEST_UPSTASH_URL)("gateway on the Upstash store", () => {
+describeWithRedis("gateway on the Upstash store", () => {
   useGatewayState();
 
   it("selects the Upstash store when UPSTASH_REDIS_REST_URL is set", async () => {

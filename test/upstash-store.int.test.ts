@@ -2,13 +2,10 @@
 import { inject } from "vitest";
 import { describeStoreContract } from "../src/store/contract.case.ts";
 import { createUpstashStore } from "../src/store/upstash/upstash-store.ts";
+import { describeWithRedis } from "./support/redis-suite.ts";
 
-const available = inject("redisAvailable");
-if (available) {
+describeWithRedis("UpstashStore on real Redis", () => {
   describeStoreContract("UpstashStore", () => ({
     store: createUpstashStore({ url: inject("upstashUrl"), token: inject("upstashToken"), timeoutMs: 5_000 }),
   }));
-} else {
-  // Only reachable outside CI (global-redis fails the run in CI when redis-server is missing).
-  console.warn("[quotagate] redis-server not installed: the UpstashStore contract suite did not run");
-}
+});

@@ -1,9 +1,9 @@
 // Owns the redis-server connections: one shared pipelined connection plus a pool of exclusive ones for transactions.
 
-import { Redis, type RedisOptions, ReplyError } from "ioredis";
+import { Command, Redis, type RedisOptions, ReplyError } from "ioredis";
 
 /**
- * Every connection speaks RESP2 and hands replies over as Buffers (callBuffer) with integers as
+ * Every connection speaks RESP2 and hands replies over as Buffers (sendRaw) with integers as
  * decimal strings, so values stay binary-safe and 64-bit integers keep their digits. No INFO ready
  * check and no CLIENT SETINFO on connect: the benchmark counts Redis commands, and those would be
  * noise. Unfulfilled commands are never re-sent after a reconnect, because running a write twice is
@@ -21,6 +21,29 @@ const BASE_OPTIONS: RedisOptions = {
 /** A reply error from Redis itself (WRONGTYPE, NOSCRIPT, EXECABORT...), as opposed to a transport failure. */
 export function isReplyError(error: unknown): error is Error {
   return error instanceof (ReplyError as typeof Error);
+}
+
+/**
+ * A command whose reply reaches the caller exactly as Redis sent it. ioredis reshapes the replies
+ * of some commands by name (`Command.transformReply` looks the name up in a table of reply
+ * transformers; `hgetall` turns the flat field/value array into an object, which the REST JSON
+ * would then carry as "[object Object]"). callBuffer only switches off the string decoding, not the
+ * transformers, and they match the name as given, so a lower-case name from the REST body got
+ * reshaped and an upper-case one did not. Overriding transformReply turns them off for every name
+ * and case. ioredis's argument transformers (HSET, HMSET, MSET, MSETNX) only flatten an object or
+ * Map argument; the bridge only ever passes strings, so they never apply.
+ */
+class RawCommand extends Command {
+  override transformReply(result: Buffer | Buffer[]): Buffer | Buffer[] {
+    return result;
+  }
+}
+
+/** Sends one command on `connection`; resolves with the untransformed reply (Buffers, decimal-string integers). */
+export function sendRaw(connection: Redis, name: string, args: readonly string[] = []): Promise<unknown> {
+  const command = new RawCommand(name, [...args], { replyEncoding: null });
+  connection.sendCommand(command);
+  return command.promise;
 }
 
 export type RedisPool = {
@@ -45,7 +68,7 @@ export async function createRedisPool(
   // Without a listener ioredis prints every reconnect error; failures surface as 500 responses instead.
   shared.on("error", () => {});
   await shared.connect();
-  await shared.callBuffer("ping");
+  await sendRaw(shared, "ping");
 
   const idle: Redis[] = [];
   const all = new Set<Redis>();

@@ -1,7 +1,7 @@
-// Serialises RESP2 replies (as ioredis returns them with callBuffer + stringNumbers) into Upstash REST JSON text.
+// Serialises RESP2 replies (as sendRaw returns them, with stringNumbers) into Upstash REST JSON text.
 
 /**
- * How ioredis hands replies over when the connection uses `stringNumbers: true` and `callBuffer`:
+ * How ioredis hands replies over when the connection uses `stringNumbers: true` and `sendRaw`:
  * bulk and simple strings are Buffers, integers are decimal strings (so 2^63-1 keeps every digit),
  * nil is null, arrays nest, and errors nested inside arrays (EXEC entries, Lua tables) are Error objects.
  */
@@ -15,7 +15,7 @@ export function isBuffer(value: unknown): value is Buffer {
 /**
  * JSON text for a successful reply. With `base64`, every string at every depth is standard padded
  * base64 of the reply bytes, including "OK": @upstash/redis 1.39 decodes every string inside arrays
- * and would turn a raw "OK" at depth 1 into "8" (protocol notes sec. 4.2). Integers stay bare JSON
+ * and would turn a raw "OK" at depth 1 into "8" (its base64 decoding of "OK"). Integers stay bare JSON
  * numbers written from their decimal text, so large ones are not rounded on this side.
  */
 export function replyJson(reply: unknown, base64: boolean): string {

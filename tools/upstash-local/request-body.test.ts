@@ -1,7 +1,12 @@
 // Unit tests for request body parsing: literal numbers, booleans, null, and the shapes refused with 400.
 
 import { describe, expect, it } from "vitest";
-import { BodyError, parseCommandBody, parseCommandListBody } from "./request-body.ts";
+import {
+  BodyError,
+  MAX_COMMANDS_PER_REQUEST,
+  parseCommandBody,
+  parseCommandListBody,
+} from "./request-body.ts";
 
 describe("parseCommandBody", () => {
   it("keeps the literal text of JSON numbers", () => {
@@ -56,5 +61,21 @@ describe("parseCommandListBody", () => {
     expect(() => parseCommandListBody("[]")).toThrow("ERR empty pipeline request");
     expect(() => parseCommandListBody('["get","k"]')).toThrow(/command 0 must be a JSON array/);
     expect(() => parseCommandListBody('{"a":1}')).toThrow(/must be a JSON array of commands/);
+  });
+
+  it(`takes up to ${MAX_COMMANDS_PER_REQUEST} commands and refuses one more with 413`, () => {
+    const body = (n: number) => JSON.stringify(Array.from({ length: n }, () => ["ping"]));
+    expect(parseCommandListBody(body(MAX_COMMANDS_PER_REQUEST))).toHaveLength(MAX_COMMANDS_PER_REQUEST);
+    let error: unknown;
+    try {
+      parseCommandListBody(body(MAX_COMMANDS_PER_REQUEST + 1));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(BodyError);
+    expect(error).toMatchObject({
+      status: 413,
+      message: `ERR too many commands in one request: ${MAX_COMMANDS_PER_REQUEST + 1}, the limit is ${MAX_COMMANDS_PER_REQUEST} (split the pipeline)`,
+    });
   });
 });

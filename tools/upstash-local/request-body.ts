@@ -3,9 +3,24 @@
 /** One Redis command as sent to redis-server: the name first, every argument already a string. */
 export type CommandArgs = readonly [name: string, ...args: string[]];
 
-/** A request body the server refuses as a whole (answered with 400 and this message). */
+/**
+ * Most commands one POST /pipeline or /multi-exec may carry. Upstash documents a request size
+ * limit (10 MB on Free and Pay-as-you-go) but no command count, and its client sends at most 1,000
+ * commands per auto-pipelined batch. A bridge runs a request's commands back to back on the
+ * connection every request shares, so without a count limit one body of tiny commands (600,000
+ * PINGs fit in 10 MB) stalls every other client for seconds and buffers every reply at once.
+ * 10,000 is ten client batches, and what Redis's pipelining guide suggests as a batch size.
+ */
+export const MAX_COMMANDS_PER_REQUEST = 10_000;
+
+/** A request body the server refuses as a whole (answered with `status`, 400 unless said, and this message). */
 export class BodyError extends Error {
   override name = "BodyError";
+  readonly status: 400 | 413;
+  constructor(message: string, status: 400 | 413 = 400) {
+    super(message);
+    this.status = status;
+  }
 }
 
 type Parsed = { ok: true; value: unknown } | { ok: false; message: string };
@@ -67,5 +82,12 @@ export function parseCommandListBody(text: string): CommandArgs[] {
   }
   // The client never sends an empty list (it throws "Pipeline is empty" itself); upstashdis answers the same way.
   if (parsed.value.length === 0) throw new BodyError("ERR empty pipeline request");
+  // Checked before any command is converted, let alone run: the whole request is refused.
+  if (parsed.value.length > MAX_COMMANDS_PER_REQUEST) {
+    throw new BodyError(
+      `ERR too many commands in one request: ${parsed.value.length}, the limit is ${MAX_COMMANDS_PER_REQUEST} (split the pipeline)`,
+      413,
+    );
+  }
   return parsed.value.map((command, i) => toCommand(command, `command ${i}`));
 }

@@ -6,7 +6,7 @@ import type { CommandArgs } from "./request-body.ts";
 
 /**
  * Shebang flags Upstash accepts and stock Redis rejects ("ERR Unexpected flag in script shebang").
- * @upstash/ratelimit 2.2 starts every script with `#!lua flags=allow-key-locking` (protocol notes sec. 9).
+ * @upstash/ratelimit 2.2 starts every script with `#!lua flags=allow-key-locking`.
  */
 const UPSTASH_ONLY_FLAGS = new Set(["allow-key-locking"]);
 

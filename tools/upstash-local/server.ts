@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { Redis } from "ioredis";
 import { unavailableReason } from "./command-policy.ts";
-import { createRedisPool, isReplyError } from "./redis-pool.ts";
+import { createRedisPool, isReplyError, sendRaw } from "./redis-pool.ts";
 import { errorJson, type RedisReply, resultJson } from "./reply-json.ts";
 import { BodyError, parseCommandBody, parseCommandListBody } from "./request-body.ts";
 import { createScriptRewriter, type PreparedCommand } from "./script-rewriter.ts";
@@ -36,7 +36,7 @@ export type UpstashLocal = {
   close(): Promise<void>;
 };
 
-/** Upstash's request limit on Free/PAYG plans (protocol notes sec. 7.10); the client batches up to 1000 commands. */
+/** Upstash's request size limit on Free and Pay-as-you-go plans. The command count is capped in request-body.ts. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** Past this, stop draining an oversized body and drop the connection instead. */
 const DRAIN_LIMIT_BYTES = 4 * MAX_BODY_BYTES;
@@ -133,7 +133,7 @@ export async function startUpstashLocal(opts: UpstashLocalOptions): Promise<Upst
 
   const send = (connection: Redis, prepared: PreparedCommand): Promise<Settled> => {
     const [name, ...args] = prepared.command;
-    return settle(connection.callBuffer(name, ...args));
+    return settle(sendRaw(connection, name, args));
   };
 
   const runCommand = async (text: string, base64: boolean): Promise<Reply> => {
@@ -186,9 +186,9 @@ export async function startUpstashLocal(opts: UpstashLocalOptions): Promise<Upst
     let exec: Settled;
     try {
       exec = await pool.withExclusive(async (connection) => {
-        const multi = settle(connection.callBuffer("multi"));
+        const multi = settle(sendRaw(connection, "multi"));
         const queued = prepared.map((command) => send(connection, command));
-        const result = settle(connection.callBuffer("exec"));
+        const result = settle(sendRaw(connection, "exec"));
         const [multiOutcome, ...queuedOutcomes] = await Promise.all([multi, ...queued]);
         const execOutcome = await result;
         // Queue-time reply errors are expected (Redis then aborts EXEC); transport errors are not.
@@ -271,7 +271,7 @@ export async function startUpstashLocal(opts: UpstashLocalOptions): Promise<Upst
       if (target.route === "pipeline") return await runPipeline(body.text, base64);
       return await runTransaction(body.text, base64);
     } catch (error) {
-      if (error instanceof BodyError) return { status: 400, body: errorJson(error.message) };
+      if (error instanceof BodyError) return { status: error.status, body: errorJson(error.message) };
       throw error;
     }
   };

@@ -1,6 +1,7 @@
 // Counts what the server did (requests, commands, pipelines, transactions, errors) and what Redis executed.
 
 import type { Redis } from "ioredis";
+import { sendRaw } from "./redis-pool.ts";
 import { isBuffer } from "./reply-json.ts";
 
 export type UpstashLocalStats = {
@@ -68,7 +69,7 @@ export function createStatsRecorder(redis: Redis): StatsRecorder {
   let baseline: Promise<RedisCounts | undefined> = Promise.resolve(undefined);
 
   const readInfo = async (): Promise<RedisCounts> => {
-    const reply: unknown = await redis.callBuffer("info", "stats", "commandstats");
+    const reply: unknown = await sendRaw(redis, "info", ["stats", "commandstats"]);
     return parseInfo(isBuffer(reply) ? reply.toString("utf8") : String(reply));
   };
 
