@@ -139,7 +139,8 @@ export const ACQUIRE_SHA = "5e0d787f871d32299487dc15d93dec3ca3a60baa";
  * (mirror of algorithms/acquire.ts applyDelta): counters never below 0, buckets never above their burst.
  * KEYS: one hash per delta. ARGV[1] now (ms), then 7 values per delta: tenant, units, kind ("c" counter | "b"
  *   bucket), rate, period ms, burst, ttl (ms).
- * Returns the value after each delta (bucket: whole tokens left).
+ * Returns the value after each delta (bucket: whole tokens left). A return to a counter that does not exist writes
+ * nothing, so every hash this script writes has an expiry.
  */
 export const ADJUST_LUA = `local now = tonumber(ARGV[1])
 local out = {}
@@ -165,18 +166,24 @@ for i = 1, #KEYS do
     redis.call("PEXPIRE", key, exp)
     out[i] = math.floor(milli / 1000)
   else
-    local v = redis.call("HINCRBY", key, tenant, units)
-    if v < 0 then
-      -- a return after an admin reset: the counter stays at 0 (a negative one would hand out extra units)
-      redis.call("HSET", key, tenant, 0)
-      v = 0
+    local v = 0
+    -- a return to a field that is gone (its period's hash expired, or an admin reset) has nothing to give back:
+    -- writing it would create a field below 0, or a hash without an expiry
+    if units > 0 or redis.call("HEXISTS", key, tenant) == 1 then
+      v = redis.call("HINCRBY", key, tenant, units)
+      if v < 0 then
+        -- a return of more than is counted: the counter stays at 0 (a negative one would hand out extra units)
+        redis.call("HSET", key, tenant, 0)
+        v = 0
+      end
+      -- a field created by this delta may be the hash's first: give the hash its expiry
+      if v == units then redis.call("PEXPIRE", key, exp) end
     end
-    if units > 0 and v == units then redis.call("PEXPIRE", key, exp) end
     out[i] = v
   end
 end
 return out`;
-export const ADJUST_SHA = "9431a440d692242e4a68cf502cfa1be6614b656b";
+export const ADJUST_SHA = "d2e3994e5144c77412246ef3c23ec87ef74557ff";
 
 /**
  * SIZE: tenants and bytes held by the shards of one usage period, in one round trip.
