@@ -35,7 +35,11 @@ describe.skipIf(!inject("redisAvailable"))("key expiry (real Redis)", () => {
 
   beforeAll(() => {
     redis = new IORedis(inject("redisUrl"));
-    store = createUpstashStore({ url: inject("upstashUrl"), token: inject("upstashToken"), timeoutMs: 5_000 });
+    store = createUpstashStore({
+      url: inject("upstashUrl"),
+      token: inject("upstashToken"),
+      timeoutMs: 5_000,
+    });
   });
   afterAll(() => redis?.disconnect());
 
@@ -96,7 +100,10 @@ describe.skipIf(!inject("redisAvailable"))("key expiry (real Redis)", () => {
     const other = `${RUN}-other${n}`;
     const key = usageKey(minute, periodId, shardOf(TENANT));
     expect(await redis.exists(key)).toBe(1);
-    const out = await store.flush({ deltas: [{ tenant: other, limit: minute, periodId, units: -2 }], nowMs: NOW });
+    const out = await store.flush({
+      deltas: [{ tenant: other, limit: minute, periodId, units: -2 }],
+      nowMs: NOW,
+    });
     expect(out).toEqual([0]);
     expect(await redis.hexists(key, other)).toBe(0);
     await expectAllExpire();
@@ -131,6 +138,8 @@ describe.skipIf(!inject("redisAvailable"))("key expiry (real Redis)", () => {
     });
     const all = await expectAllExpire();
     expect(all[`qg:s:${RUN}day`]).toBeGreaterThan(0);
+    // A return to a bucket nobody drew on (full) writes nothing.
+    expect(await redis.hexists(usageKey(bucket, "b", shardOf(`${RUN}-nobucket`)), `${RUN}-nobucket`)).toBe(0);
   });
 
   it("tenant records are the only permanent keys", async () => {

@@ -121,6 +121,12 @@ describe("MemoryStore", () => {
     expect(after).toEqual([0, 0]);
     expect(Object.fromEntries(await usageOf(store, perMinute, MINUTE_ID))).toEqual({ t_1: 2 });
     expect((await usageOf(store, perMinute, "202611231200")).size).toBe(0);
+    // A missing bucket is full: a return changes nothing and writes nothing.
+    const bucket = limit({ kind: "bucket", rate: 1, periodMs: 1_000, burst: 5 }, 5);
+    expect(
+      await store.flush({ deltas: [{ tenant: "t_1", limit: bucket, periodId: "b", units: -2 }], nowMs: NOW }),
+    ).toEqual([5]);
+    expect(await store.usageSize(bucket, "b")).toEqual({ tenants: 0, bytes: 0 });
   });
 
   it("reads usage without changing it (buckets: burst minus tokens left)", async () => {
