@@ -20,6 +20,33 @@ type Op =
   | { kind: "return"; advanceMs: number; tenant: number; limit: number; units: number };
 
 describeWithRedis("Lua scripts match the TypeScript algorithms", () => {
+  // Shrunk from the acquisition property test: 6 per 10 s, burst 1, emptied at T0, written again at T0 + 6 (a
+  // zero delta brings it up to date), looked at T0 + 54. The token is whole at T0 + 1666 2/3 ms: both stores answer
+  // T0 + 1667, however often the bucket was written (flooring each refill answered T0 + 1668 or T0 + 1669).
+  it("a token bucket's retry is the first ms a token is whole, in both stores (regression)", async () => {
+    const T0 = Date.UTC(2026, 10, 23, 12, 0, 57);
+    const limit = { ...compileLimit({ window: "bucket:6/10s,burst=1" }), id: `reg${Date.now()}:bucket` };
+    const mem = createMemoryStore();
+    const up = createUpstashStore({
+      url: inject("upstashUrl"),
+      token: inject("upstashToken"),
+      timeoutMs: 5_000,
+    });
+    for (const store of [mem, up]) {
+      for (const written of [false, true]) {
+        const tenant = `reg-${written}`;
+        await store.acquire(tenant, [{ limit, min: 1, want: 1 }], T0);
+        if (written)
+          await store.flush({ deltas: [{ tenant, limit, periodId: "b", units: 0 }], nowMs: T0 + 6 });
+        const r = await store.acquire(tenant, [{ limit, min: 1, want: 1 }], T0 + 54);
+        expect(r.ok).toBe(false);
+        expect(r.items[0]).toMatchObject({ resetAtMs: T0 + 1_667, retryAtMs: T0 + 1_667 });
+        expect((await store.acquire(tenant, [{ limit, min: 1, want: 1 }], T0 + 1_666)).ok).toBe(false);
+        expect((await store.acquire(tenant, [{ limit, min: 1, want: 1 }], T0 + 1_667)).ok).toBe(true);
+      }
+    }
+  });
+
   it("gives identical results on random sequences", async () => {
     let run = 0;
     await fc.assert(

@@ -115,9 +115,9 @@ describe("planAcquire", () => {
       granted: 5,
       available: 15,
       periodId: "b",
-      next: { kind: "bucket", state: { milli: 15 * MILLI, tsMs: NOW } },
+      next: { kind: "bucket", state: { milli: 15 * MILLI, rem: 0, tsMs: NOW } },
     });
-    const empty: SlotState = { kind: "bucket", state: { milli: 500, tsMs: NOW } };
+    const empty: SlotState = { kind: "bucket", state: { milli: 500, rem: 0, tsMs: NOW } };
     const denied = planAcquire([{ limit: bucket, min: 3, want: 3 }], [empty], NOW);
     expect(denied.ok).toBe(false);
     // 2.5 tokens missing at 10/s -> 250 ms.
@@ -134,7 +134,7 @@ describe("applyDelta", () => {
 
   it("puts tokens back into a bucket, never above its burst, never below 0", () => {
     const bucket = limit("requests", { kind: "bucket", rate: 1, periodMs: 60_000, burst: 10 }, 10);
-    const s = (milli: number): SlotState => ({ kind: "bucket", state: { milli, tsMs: NOW } });
+    const s = (milli: number): SlotState => ({ kind: "bucket", state: { milli, rem: 0, tsMs: NOW } });
     expect(applyDelta(bucket, s(2_000), -3, NOW)).toEqual(s(5_000));
     expect(applyDelta(bucket, s(9_000), -3, NOW)).toEqual(s(10_000));
     expect(applyDelta(bucket, s(2_000), 5, NOW)).toEqual(s(0));

@@ -4,7 +4,14 @@ import type { LimitSpec } from "../core/quota.ts";
 import { grantPeriod } from "./limit-window.ts";
 import { SHARER_SLOTS } from "./sharers.ts";
 import { slidingAvailable, slidingRetryAt } from "./sliding-window.ts";
-import { type BucketState, bucketAvailable, bucketRetryAt, MILLI, refillBucket } from "./token-bucket.ts";
+import {
+  type BucketSpec,
+  type BucketState,
+  bucketAvailable,
+  bucketRetryAt,
+  refillBucket,
+  takeFromBucket,
+} from "./token-bucket.ts";
 
 /** Stored state of one limit for one tenant. Counters: calendar window (`prev` unused) or sliding buckets. */
 export type SlotState =
@@ -69,10 +76,9 @@ function evaluate(limit: LimitSpec, slot: SlotState, nowMs: number): Evaluated {
   };
 }
 
-function take(slot: SlotState, units: number): SlotState {
+function take(limit: LimitSpec, slot: SlotState, units: number): SlotState {
   if (slot.kind === "counter") return { kind: "counter", prev: slot.prev, cur: slot.cur + units };
-  const s = slot.state!;
-  return { kind: "bucket", state: { milli: Math.max(0, s.milli - units * MILLI), tsMs: s.tsMs } };
+  return { kind: "bucket", state: takeFromBucket(limit.window as BucketSpec, slot.state!, units) };
 }
 
 /**
@@ -128,7 +134,7 @@ export function planAcquire(
         periodId,
         resetAtMs: e.resetAtMs,
         retryAtMs,
-        next: take(e.state, granted),
+        next: take(it.limit, e.state, granted),
       };
     }),
   };
@@ -139,8 +145,7 @@ export function applyDelta(limit: LimitSpec, slot: SlotState, units: number, now
   const w = limit.window;
   if (w.kind === "bucket") {
     const s = refillBucket(w, slot.kind === "bucket" ? slot.state : null, nowMs);
-    const milli = Math.min(w.burst * MILLI, Math.max(0, s.milli - units * MILLI));
-    return { kind: "bucket", state: { milli, tsMs: s.tsMs } };
+    return { kind: "bucket", state: takeFromBucket(w, s, units) };
   }
   const c = slot.kind === "counter" ? slot : { kind: "counter" as const, prev: 0, cur: 0 };
   return { kind: "counter", prev: c.prev, cur: Math.max(0, c.cur + units) };

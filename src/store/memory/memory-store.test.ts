@@ -108,6 +108,27 @@ describe("MemoryStore", () => {
     expect((await usageOf(store, perMinute, "202611231249")).size).toBe(0);
   });
 
+  it("a return to a counter that is gone (expired period, admin reset) writes nothing, as in the Lua script", async () => {
+    const store = new MemoryStore();
+    await store.acquire("t_1", [{ limit: perMinute, min: 2, want: 2 }], NOW);
+    const after = await store.flush({
+      deltas: [
+        { tenant: "t_2", limit: perMinute, periodId: MINUTE_ID, units: -2 },
+        { tenant: "t_1", limit: perMinute, periodId: "202611231200", units: -2 },
+      ],
+      nowMs: NOW,
+    });
+    expect(after).toEqual([0, 0]);
+    expect(Object.fromEntries(await usageOf(store, perMinute, MINUTE_ID))).toEqual({ t_1: 2 });
+    expect((await usageOf(store, perMinute, "202611231200")).size).toBe(0);
+    // A missing bucket is full: a return changes nothing and writes nothing.
+    const bucket = limit({ kind: "bucket", rate: 1, periodMs: 1_000, burst: 5 }, 5);
+    expect(
+      await store.flush({ deltas: [{ tenant: "t_1", limit: bucket, periodId: "b", units: -2 }], nowMs: NOW }),
+    ).toEqual([5]);
+    expect(await store.usageSize(bucket, "b")).toEqual({ tenants: 0, bytes: 0 });
+  });
+
   it("reads usage without changing it (buckets: burst minus tokens left)", async () => {
     const store = new MemoryStore();
     const bucket = limit({ kind: "bucket", rate: 1, periodMs: 1_000, burst: 10 }, 10);

@@ -80,6 +80,10 @@ export class MemoryStore implements Store {
 
   async flush(batch: FlushBatch): Promise<number[]> {
     const out = batch.deltas.map((d) => {
+      // Like the Lua script: a return to a counter that is gone (its period expired, or an admin reset) has
+      // nothing to give back, and one to a missing bucket (full) changes nothing: neither writes.
+      if (d.units < 0 && !this.hasField(d.tenant, d.limit, d.periodId))
+        return d.limit.window.kind === "bucket" ? d.limit.window.burst : 0;
       const slot = this.loadPeriodSlot(d.tenant, d.limit, d.periodId);
       const next = applyDelta(d.limit, slot, d.units, batch.nowMs);
       this.storeSlot(d.tenant, d.limit, d.periodId, next, batch.nowMs);
@@ -163,6 +167,10 @@ export class MemoryStore implements Store {
       prev: prev.kind === "counter" ? prev.cur : 0,
       cur: cur.kind === "counter" ? cur.cur : 0,
     };
+  }
+
+  private hasField(tenant: string, limit: LimitSpec, periodId: string): boolean {
+    return this.hashes.get(usageKey(limit, periodId, shardOf(tenant)))?.fields.has(tenant) ?? false;
   }
 
   private loadPeriodSlot(tenant: string, limit: LimitSpec, periodId: string): SlotState {

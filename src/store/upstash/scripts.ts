@@ -2,6 +2,39 @@
 // src/algorithms line by line; the differential test runs both on the same random sequence.
 
 /**
+ * Token-bucket helpers both scripts include (mirror of algorithms/token-bucket.ts), after their `local now`. A bucket
+ * is stored as "milli:ts" or "milli:ts:rem": whole milli-units, when, and the refill beyond them in 1/period of a
+ * milli-unit (omitted when 0). Every value stays an integer below 2^53 (the policy bounds burst x period x 1000), so
+ * Lua's doubles compute exactly what TypeScript does.
+ */
+const BUCKET_LUA = `-- a bucket brought up to now; missing (or unreadable) = full
+local function refill(raw, rate, period, burst)
+  local cap = burst * 1000
+  if not raw then return cap, 0 end
+  local sm, st, sr = string.match(raw, "^(%d+):(%d+):?(%d*)$")
+  if not sm then return cap, 0 end
+  local elapsed = math.max(0, now - tonumber(st))
+  if elapsed >= math.ceil((burst * period) / rate) then return cap, 0 end
+  local add = elapsed * rate * 1000
+  local level = tonumber(sm) * period + (tonumber(sr) or 0)
+  if add >= cap * period - level then return cap, 0 end
+  local v = level + add
+  local milli = math.floor(v / period)
+  return milli, v - milli * period
+end
+-- takes units (a return when negative): never below 0, never above the burst
+local function take(milli, rem, units, burst)
+  milli = milli - units * 1000
+  if milli < 0 then return 0, 0 end
+  if milli >= burst * 1000 then return burst * 1000, 0 end
+  return milli, rem
+end
+local function encode(milli, rem)
+  if rem > 0 then return string.format("%d:%d:%d", milli, now, rem) end
+  return string.format("%d:%d", milli, now)
+end`;
+
+/**
  * ACQUIRE: all-or-nothing grant over one tenant's limits (mirror of algorithms/acquire.ts planAcquire, with the
  * sharer registry of algorithms/sharers.ts).
  * KEYS, per item in order: calendar -> its usage hash; sliding -> previous bucket hash, current bucket hash;
@@ -15,6 +48,7 @@
  */
 export const ACQUIRE_LUA = `local tenant = ARGV[1]
 local now = tonumber(ARGV[2])
+${BUCKET_LUA}
 local n = tonumber(ARGV[3])
 local caller, win, slots = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 -- isolates that drew on this limit lately (the caller included): a grant is at most an equal share of what is left
@@ -79,23 +113,15 @@ for i = 1, n do
     it.key = KEYS[k]
     k = k + 1
     local rate, period, burst = it.p1, it.p2, it.p3
-    local cap = burst * 1000
-    local milli, ts = cap, now
-    local raw = redis.call("HGET", it.key, tenant)
-    if raw then
-      local sm, st = string.match(raw, "^(%d+):(%d+)$")
-      if sm then
-        local elapsed = math.max(0, now - tonumber(st))
-        if elapsed >= math.ceil((burst * period) / rate) then milli = cap
-        else milli = math.min(cap, tonumber(sm) + math.floor((elapsed * rate * 1000) / period)) end
-      end
-    end
-    it.milli, it.ts = milli, now
+    local milli, rem = refill(redis.call("HGET", it.key, tenant), rate, period, burst)
+    it.milli, it.rem = milli, rem
     it.avail = math.floor(milli / 1000)
+    -- the first whole ms at which the refill has added the deficit; never, past the burst
     local function at(units)
-      local deficit = units * 1000 - milli
+      if units > burst then return -1 end
+      local deficit = units * 1000 * period - (milli * period + rem)
       if deficit <= 0 then return now end
-      return now + math.ceil((deficit * period) / (rate * 1000))
+      return now + math.ceil(deficit / (rate * 1000))
     end
     it.reset = at(burst)
     if it.avail >= it.min then it.retry = it.reset else it.retry = at(it.min) end
@@ -118,7 +144,7 @@ for i = 1, n do
   end
   if granted > 0 then
     if it.kind == "b" then
-      redis.call("HSET", it.key, tenant, string.format("%d:%d", math.max(0, it.milli - granted * 1000), it.ts))
+      redis.call("HSET", it.key, tenant, encode(take(it.milli, it.rem, granted, it.p3)))
       redis.call("PEXPIRE", it.key, it.exp)
     else
       -- a field created by this grant may be the hash's first: give the hash its expiry
@@ -132,16 +158,18 @@ for i = 1, n do
   out[#out + 1] = it.retry
 end
 return out`;
-export const ACQUIRE_SHA = "5e0d787f871d32299487dc15d93dec3ca3a60baa";
+export const ACQUIRE_SHA = "2e280911f0823db5cc491bfb94258815a630af3d";
 
 /**
  * ADJUST: applies usage deltas (lease returns, async counts, fail-open settlements) of many tenants in one call
  * (mirror of algorithms/acquire.ts applyDelta): counters never below 0, buckets never above their burst.
  * KEYS: one hash per delta. ARGV[1] now (ms), then 7 values per delta: tenant, units, kind ("c" counter | "b"
  *   bucket), rate, period ms, burst, ttl (ms).
- * Returns the value after each delta (bucket: whole tokens left).
+ * Returns the value after each delta (bucket: whole tokens left). A return to a counter that does not exist writes
+ * nothing, so every hash this script writes has an expiry.
  */
 export const ADJUST_LUA = `local now = tonumber(ARGV[1])
+${BUCKET_LUA}
 local out = {}
 for i = 1, #KEYS do
   local b = 1 + (i - 1) * 7
@@ -149,34 +177,36 @@ for i = 1, #KEYS do
   local exp = tonumber(ARGV[b + 7])
   if kind == "b" then
     local rate, period, burst = tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]), tonumber(ARGV[b + 6])
-    local cap = burst * 1000
-    local milli = cap
     local raw = redis.call("HGET", key, tenant)
-    if raw then
-      local sm, st = string.match(raw, "^(%d+):(%d+)$")
-      if sm then
-        local elapsed = math.max(0, now - tonumber(st))
-        if elapsed >= math.ceil((burst * period) / rate) then milli = cap
-        else milli = math.min(cap, tonumber(sm) + math.floor((elapsed * rate * 1000) / period)) end
-      end
+    if units < 0 and not raw then
+      -- a missing bucket is full: a return changes nothing, and writes nothing
+      out[i] = burst
+    else
+      local milli, rem = refill(raw, rate, period, burst)
+      milli, rem = take(milli, rem, units, burst)
+      redis.call("HSET", key, tenant, encode(milli, rem))
+      redis.call("PEXPIRE", key, exp)
+      out[i] = math.floor(milli / 1000)
     end
-    milli = math.min(cap, math.max(0, milli - units * 1000))
-    redis.call("HSET", key, tenant, string.format("%d:%d", milli, now))
-    redis.call("PEXPIRE", key, exp)
-    out[i] = math.floor(milli / 1000)
   else
-    local v = redis.call("HINCRBY", key, tenant, units)
-    if v < 0 then
-      -- a return after an admin reset: the counter stays at 0 (a negative one would hand out extra units)
-      redis.call("HSET", key, tenant, 0)
-      v = 0
+    local v = 0
+    -- a return to a field that is gone (its period's hash expired, or an admin reset) has nothing to give back:
+    -- writing it would create a field below 0, or a hash without an expiry
+    if units > 0 or redis.call("HEXISTS", key, tenant) == 1 then
+      v = redis.call("HINCRBY", key, tenant, units)
+      if v < 0 then
+        -- a return of more than is counted: the counter stays at 0 (a negative one would hand out extra units)
+        redis.call("HSET", key, tenant, 0)
+        v = 0
+      end
+      -- a field created by this delta may be the hash's first: give the hash its expiry
+      if v == units then redis.call("PEXPIRE", key, exp) end
     end
-    if units > 0 and v == units then redis.call("PEXPIRE", key, exp) end
     out[i] = v
   end
 end
 return out`;
-export const ADJUST_SHA = "9431a440d692242e4a68cf502cfa1be6614b656b";
+export const ADJUST_SHA = "51ef15c286c3991802546ef584c6c9dfac200c0f";
 
 /**
  * SIZE: tenants and bytes held by the shards of one usage period, in one round trip.
