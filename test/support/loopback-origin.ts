@@ -99,7 +99,7 @@ function serveOrigin(state: OriginState, req: IncomingMessage, res: ServerRespon
     // `/status/NNN` anywhere in the path: answer with that status (600-999 are not relayable by a Worker).
     const status = /\/status\/(\d{3})(?:\/|$)/.exec(target.split("?")[0]!);
     const code = status ? Number(status[1]) : 200;
-    json(res, code >= 200 ? code : 200, { ok: true }, mark);
+    json(res, Math.max(code, 200), { ok: true }, mark);
   });
 }
 
@@ -108,15 +108,19 @@ function serveControl(state: OriginState, req: IncomingMessage, res: ServerRespo
   const parts = url.pathname.split("/").filter(Boolean);
   if (parts[0] === "records" && req.method === "GET") {
     const since = Number(url.searchParams.get("since") ?? 0);
-    return json(res, 200, {
+    json(res, 200, {
       next: state.records.length,
       records: state.records.slice(since),
       client_errors: state.clientErrors,
     });
+    return;
   }
   if (parts[0] === "gated" && parts[2] === "next" && req.method === "POST") {
     const gate = state.gates.get(parts[1]!);
-    if (!gate) return json(res, 404, { error: "no such gated response" });
+    if (!gate) {
+      json(res, 404, { error: "no such gated response" });
+      return;
+    }
     const k = gate.sent++;
     const ended = gate.sent >= gate.total;
     if (ended) state.gates.delete(parts[1]!);
