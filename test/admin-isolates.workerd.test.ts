@@ -4,15 +4,14 @@
 import { expect, it } from "vitest";
 import { createFakeClock, type FakeClock } from "../src/core/clock.ts";
 import {
-  clearResponseSchema,
   statsResponseSchema,
   tenantResetResponseSchema,
   tenantUpdateResponseSchema,
   tenantViewResponseSchema,
   usageResponseSchema,
 } from "../src/http/admin/schemas.ts";
-import { adminInit, adminJson, type Fetcher, upstashWorker } from "./support/admin.ts";
-import { asTenant, policyJson, quotaStatus, type TestWorker } from "./support/gateway.ts";
+import { adminInit, adminJson, settle, upstashWorker } from "./support/admin.ts";
+import { asTenant, policyJson, quotaStatus, traffic } from "./support/gateway.ts";
 import { describeWithRedis } from "./support/redis-suite.ts";
 
 const random = (n: number) => crypto.getRandomValues(new Uint32Array(1))[0]! % n;
@@ -24,22 +23,6 @@ function freshClock(): { clock: FakeClock; date: string } {
   const day = Date.UTC(2031 + random(20), random(12), 1 + random(28));
   const date = new Date(day).toISOString().slice(0, 10);
   return { clock: createFakeClock(day + 12 * 3_600_000 + 30_000), date };
-}
-
-async function traffic(tenant: string, n: number, f: Fetcher): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const res = await f(`/v1/iso/${i}`, asTenant(tenant));
-    await res.arrayBuffer();
-    out.push(res.status);
-  }
-  return out;
-}
-
-/** Every worker returns its leases and sends its counters (POST /admin/quota/cache/clear). */
-async function settle(...workers: TestWorker[]): Promise<void> {
-  for (const w of workers)
-    await adminJson(w.fetch, "/admin/quota/cache/clear", clearResponseSchema, adminInit("POST"));
 }
 
 describeWithRedis("admin API across isolates sharing an Upstash store", () => {
@@ -93,7 +76,7 @@ describeWithRedis("admin API across isolates sharing an Upstash store", () => {
     const sa = await adminJson(a.fetch, "/admin/quota/stats", statsResponseSchema);
     expect(sa.store).toBe("upstash");
     expect(sa.stats.total_requests).toBe(7);
-    await settle(a, b);
+    await settle(a.fetch, b.fetch);
     for (const w of [a, b]) {
       const { fleet } = await adminJson(w.fetch, "/admin/quota/stats", statsResponseSchema);
       expect(fleet).toMatchObject({ date, allowed: 12, denied: 0, total_requests: 12 });
@@ -108,7 +91,7 @@ describeWithRedis("admin API across isolates sharing an Upstash store", () => {
     const b = upstashWorker(clock);
     const tenants = Array.from({ length: 40 }, (_, i) => `${RUN}-u${String(i).padStart(2, "0")}`);
     for (const [i, t] of tenants.entries()) await traffic(t, 1 + (i % 3), (i % 2 ? a : b).fetch);
-    await settle(a, b);
+    await settle(a.fetch, b.fetch);
 
     const seen = new Map<string, number | "EXCEEDED">();
     let cursor: string | null = null;

@@ -3,13 +3,13 @@
 import IORedis from "ioredis";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { dayIdFromDate } from "../src/algorithms/calendar-window.ts";
-import { compileLimit } from "../src/policy/compiled-policy.ts";
 import {
   decodeUsageCursor,
   listUsagePage,
   type UsageCursor,
   usageReport,
 } from "../src/limiter/usage-report.ts";
+import { compileLimit } from "../src/policy/compiled-policy.ts";
 import { shardOf, USAGE_SHARDS, usageKey } from "../src/store/keys.ts";
 import type { Store } from "../src/store/store.ts";
 import { createUpstashStore } from "../src/store/upstash/upstash-store.ts";

@@ -1,13 +1,14 @@
 // Every key the Upstash store writes carries an expiry (usage hashes, sharer registries, bucket hashes, fleet
 // stats), so no traffic pattern leaves permanent keys behind; tenant records are the one permanent kind.
 import IORedis from "ioredis";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { calendarPeriod } from "../src/algorithms/calendar-window.ts";
 import type { LimitSpec } from "../src/core/quota.ts";
 import { compileLimit } from "../src/policy/compiled-policy.ts";
 import { shardOf, tenantKey, usageKey } from "../src/store/keys.ts";
 import type { AcquireItem } from "../src/store/store.ts";
 import { createUpstashStore, type UpstashStore } from "../src/store/upstash/upstash-store.ts";
+import { describeWithRedis } from "./support/redis-suite.ts";
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 30);
 /** Unique per run, so the scan sees only this suite's keys (other suites share the redis-server). */
@@ -29,7 +30,7 @@ const LIMITS = [
   lim("bucket:6/10s,burst=20"),
 ];
 
-describe.skipIf(!inject("redisAvailable"))("key expiry (real Redis)", () => {
+describeWithRedis("key expiry (real Redis)", () => {
   let redis: IORedis;
   let store: UpstashStore;
 

@@ -1,14 +1,10 @@
 // The gateway on the Upstash store in workerd: workers built with UPSTASH_REDIS_REST_* pointing at the run's local
 // Upstash-compatible server (a private redis-server behind it), proxying to the real loopback origin.
-import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
+import { UPSTASH_BINDINGS as upstash } from "./support/admin.ts";
 import { asTenant, FREE_POLICY_HEADER, useGatewayState, workerWith } from "./support/gateway.ts";
 import { describeWithRedis } from "./support/redis-suite.ts";
 
-const upstash = {
-  UPSTASH_REDIS_REST_URL: env.TEST_UPSTASH_URL,
-  UPSTASH_REDIS_REST_TOKEN: env.TEST_UPSTASH_TOKEN,
-};
 let seq = 0;
 const fresh = (label: string) => `up-${label}-${Date.now().toString(36)}-${seq++}`;
 

@@ -245,9 +245,9 @@ function targets(r: BenchResults): Verdict[] {
 
 function seedReference(r: BenchResults): string {
   const rows: string[][] = [
-    ['per-request INCR (claimed by its authors)', "—", "2", "INCR x2 per request"],
-    ['local count + 30 s sync (claimed by its authors)', "—", "0.067", "their estimate"],
-    ['local count + 30 s sync (measured by its authors)', "—", "~0.033", "~24K ops/h over 733K req/h"],
+    ["per-request INCR (claimed by its authors)", "—", "2", "INCR x2 per request"],
+    ["local count + 30 s sync (claimed by its authors)", "—", "0.067", "their estimate"],
+    ["local count + 30 s sync (measured by its authors)", "—", "~0.033", "~24K ops/h over 733K req/h"],
   ];
   for (const w of ["seed-002-uniform", "seed-002-zipf"] as const) {
     for (const v of ["naive", "seed-sync", "quotagate-strict"] as const) {

@@ -1,4 +1,4 @@
-// DESIGN §7 invariants of the all-or-nothing acquisition, on random sequences of (time advance, acquire, return)
+// Invariants of the all-or-nothing acquisition (never over a limit, a denial takes nothing), on random sequences of (time advance, acquire, return)
 // over fixed, sliding and bucket limits: a model store drives planAcquire/applyDelta, and the MemoryStore (which
 // applies them through its hash layout) must answer every call exactly as the model does.
 import fc from "fast-check";
@@ -281,7 +281,7 @@ async function run(limits: LimitSpec[], ops: Op[]): Promise<void> {
   }
 }
 
-describe("planAcquire / applyDelta invariants (DESIGN §7)", () => {
+describe("planAcquire / applyDelta invariants", () => {
   it("hold for random sequences over fixed, sliding and bucket limits", async () => {
     await fc.assert(
       fc.asyncProperty(limitsArb, fc.array(opArb, { minLength: 1, maxLength: 60 }), async (limits, ops) => {

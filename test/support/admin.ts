@@ -1,45 +1,39 @@
-// Helpers of the admin API suites (workerd): credentials, workers built with a clock (and optionally the run's local
-// Upstash server), and JSON answers checked against the response schemas the OpenAPI document is built from.
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+// Helpers of the admin API suites (workerd): credentials, every route, workers on the run's local Upstash server,
+// admin calls whose JSON answers are checked against the schemas /admin/openapi.json is built from, and 400 issues.
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { z } from "zod";
 import type { Clock } from "../../src/core/clock.ts";
-import { createWorker } from "../../src/index.ts";
-import { GATEWAY, type TestWorker } from "./gateway.ts";
+import { clearResponseSchema } from "../../src/http/admin/schemas.ts";
+import { expectProblem, type Fetcher, gateway, type TestWorker, workerWith } from "./gateway.ts";
 
 export const ADMIN_TOKEN = env.ADMIN_TOKEN;
 export const BEARER = { authorization: `Bearer ${ADMIN_TOKEN}` };
-export const UPSTASH_AVAILABLE = Boolean(env.TEST_UPSTASH_URL);
 
-export type Fetcher = (path: string, init?: RequestInit) => Promise<Response>;
+/** Bindings that put a worker on the run's local Upstash server. */
+export const UPSTASH_BINDINGS = {
+  UPSTASH_REDIS_REST_URL: env.TEST_UPSTASH_URL,
+  UPSTASH_REDIS_REST_TOKEN: env.TEST_UPSTASH_TOKEN,
+};
 
-/** A worker of its own (store, cache, counters) for the test env plus `overrides`, on `clock` when given. */
-export function adminWorker(overrides: Record<string, unknown> = {}, clock?: Clock): TestWorker {
-  const bindings: Record<string, unknown> = { ...env, ...overrides };
-  for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
-  const w = createWorker(bindings, clock ? { clock } : {});
-  return {
-    async fetch(path, init) {
-      const ctx = createExecutionContext();
-      const req = new Request(`${GATEWAY}${path}`, init) as Request<unknown, IncomingRequestCfProperties>;
-      const res = await w.fetch!(req, bindings, ctx);
-      await waitOnExecutionContext(ctx);
-      return res;
-    },
-  };
-}
+/** Every admin route with a request that is valid once authenticated. */
+export const ADMIN_ROUTES: Array<[method: string, path: string, body?: unknown]> = [
+  ["GET", "/admin/quota/stats"],
+  ["GET", "/admin/quota/usage"],
+  ["POST", "/admin/quota/cache/warm", { tenant_ids: ["t1"], plan_type: "free" }],
+  ["POST", "/admin/quota/cache/clear"],
+  ["GET", "/admin/quota/health"],
+  ["POST", "/admin/quota/update", { tenant_id: "t1", tier: "pro" }],
+  ["GET", "/admin/tenants/t1"],
+  ["PUT", "/admin/tenants/t1", { tier: "pro" }],
+  ["POST", "/admin/tenants/t1/reset"],
+  ["GET", "/admin/metrics"],
+  ["GET", "/admin/openapi.json"],
+];
 
 /** A worker on the run's local Upstash server: workers built this way share state like isolates of one deployment. */
 export function upstashWorker(clock: Clock, overrides: Record<string, unknown> = {}): TestWorker {
-  return adminWorker(
-    {
-      UPSTASH_REDIS_REST_URL: env.TEST_UPSTASH_URL,
-      UPSTASH_REDIS_REST_TOKEN: env.TEST_UPSTASH_TOKEN,
-      ...overrides,
-    },
-    clock,
-  );
+  return workerWith({ ...UPSTASH_BINDINGS, ...overrides }, clock);
 }
 
 /** An admin call with the bearer token; a body is sent as JSON. */
@@ -69,4 +63,26 @@ export async function adminJson<S extends z.ZodType>(
   if (!parsed.success)
     throw new Error(`${path}: response does not match its schema: ${parsed.error.message}`);
   return parsed.data;
+}
+
+/**
+ * Every worker (the default export's when none is named) returns its leases to the store and sends its counters to
+ * the fleet stats (POST /admin/quota/cache/clear), so that stored usage equals admitted units.
+ */
+export async function settle(...fetchers: Fetcher[]): Promise<void> {
+  for (const f of fetchers.length ? fetchers : [gateway])
+    await adminJson(f, "/admin/quota/cache/clear", clearResponseSchema, adminInit("POST"));
+}
+
+/** Asserts a 400 problem listing exactly the issues at `paths` (each named in the detail too); returns them. */
+export async function expectIssues(
+  res: Response,
+  paths: string[],
+): Promise<Array<{ path: string; message: string }>> {
+  const p = await expectProblem(res, 400);
+  expect(p.errors, JSON.stringify(p)).toBeDefined();
+  expect(p.errors!.map((e) => e.path).sort()).toEqual([...paths].sort());
+  for (const e of p.errors!) expect(e.message.length).toBeGreaterThan(0);
+  for (const path of paths) expect(p.detail).toContain(path);
+  return p.errors!;
 }

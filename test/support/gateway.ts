@@ -3,6 +3,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, expect, vi } from "vitest";
+import type { Clock } from "../../src/core/clock.ts";
 import { createWorker, resetForTests } from "../../src/index.ts";
 import { defaultPolicy } from "../../src/policy/default-policy.ts";
 import type { PolicyInput } from "../../src/policy/policy-schema.ts";
@@ -45,15 +46,20 @@ export const asTenant = (tenant: string, headers: Record<string, string> = {}): 
   headers: { "X-Tenant-ID": tenant, ...headers },
 });
 
+export type Fetcher = (path: string, init?: RequestInit) => Promise<Response>;
+
 export interface TestWorker {
-  fetch(path: string, init?: RequestInit): Promise<Response>;
+  fetch: Fetcher;
 }
 
-/** A worker built by createWorker for the test env plus `overrides` (its own store, cache and policy). */
-export function workerWith(overrides: Record<string, unknown>): TestWorker {
+/**
+ * A worker built by createWorker for the test env plus `overrides` (its own store, cache, counters and policy; an
+ * override of `undefined` unsets that binding), on `clock` when given.
+ */
+export function workerWith(overrides: Record<string, unknown> = {}, clock?: Clock): TestWorker {
   const bindings: Record<string, unknown> = { ...env, ...overrides };
   for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
-  const w = createWorker(bindings);
+  const w = createWorker(bindings, clock ? { clock } : {});
   return {
     async fetch(path, init) {
       const ctx = createExecutionContext();
@@ -64,6 +70,17 @@ export function workerWith(overrides: Record<string, unknown>): TestWorker {
       return res;
     },
   };
+}
+
+/** Sends `n` proxied requests for a tenant through `f`, one after the other; returns the statuses. */
+export async function traffic(tenant: string, n: number, f: Fetcher = gateway): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const res = await f(`/v1/work/${i}`, asTenant(tenant));
+    await res.arrayBuffer();
+    out.push(res.status);
+  }
+  return out;
 }
 
 /** The default policy with some top-level members replaced, as the QUOTA_POLICY var (JSON). */
@@ -133,10 +150,7 @@ export interface StatusBody {
 }
 
 /** GET /quota/status through `fetcher` with `init`'s credentials; asserts a 200 answered by the gateway. */
-export async function quotaStatus(
-  init: RequestInit,
-  fetcher: (path: string, init?: RequestInit) => Promise<Response> = gateway,
-): Promise<StatusBody> {
+export async function quotaStatus(init: RequestInit, fetcher: Fetcher = gateway): Promise<StatusBody> {
   const res = await fetcher("/quota/status", init);
   expect(res.status).toBe(200);
   expect(res.headers.get("x-origin")).toBeNull();

@@ -1,8 +1,10 @@
-// vitest globalSetup for the workerd project: the demo origin on a free loopback port, shared by every suite.
+// vitest globalSetup for the workerd project: the demo origin and the loopback test origin (with its control port) on
+// free loopback ports, shared by every suite, and the fuzz suite's settings (`npm run fuzz` passes them by env).
 
 import { createServer } from "node:net";
 import type { TestProject } from "vitest/node";
 import { startDemoOrigin } from "../../tools/demo-origin.ts";
+import { startLoopbackOrigin } from "./loopback-origin.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -10,6 +12,14 @@ declare module "vitest" {
     originPort: number;
     /** A loopback port nothing listens on, for unreachable-origin tests. */
     closedPort: number;
+    /** Loopback port of the test origin (loopback-origin.ts): records requests, streams under control. */
+    testOriginPort: number;
+    /** Its control port, which only tests talk to (the gateway never points there). */
+    testOriginControlPort: number;
+    /** Cases of the workerd fuzz suite (QUOTAGATE_FUZZ_RUNS; 0: the suite's own default). */
+    fuzzRuns: number;
+    /** fast-check seed of the fuzz suite (QUOTAGATE_FUZZ_SEED; 0: a random one, printed on failure). */
+    fuzzSeed: number;
   }
 }
 
@@ -26,9 +36,22 @@ async function closedLoopbackPort(): Promise<number> {
   return port;
 }
 
+const intFromEnv = (name: string): number => {
+  const n = Number(process.env[name] ?? 0);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
+  return n;
+};
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const origin = await startDemoOrigin(0);
+  const testOrigin = await startLoopbackOrigin();
   project.provide("originPort", origin.port);
   project.provide("closedPort", await closedLoopbackPort());
-  return () => origin.close();
+  project.provide("testOriginPort", testOrigin.originPort);
+  project.provide("testOriginControlPort", testOrigin.controlPort);
+  project.provide("fuzzRuns", intFromEnv("QUOTAGATE_FUZZ_RUNS"));
+  project.provide("fuzzSeed", intFromEnv("QUOTAGATE_FUZZ_SEED"));
+  return async () => {
+    await Promise.all([origin.close(), testOrigin.close()]);
+  };
 }

@@ -1,0 +1,180 @@
+// Loopback test origin (Node) with a control server on a port of its own: it records every request it serves (for the
+// fuzz suite), sends a response one chunk per control call and reports the bytes of a request body as they arrive
+// (for the streaming tests), so tests coordinate with it through the control port instead of sleeping.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { ORIGIN_MARK, ORIGIN_MARK_VALUE, type RecordedRequest } from "./loopback-protocol.ts";
+
+export interface LoopbackOrigin {
+  originPort: number;
+  controlPort: number;
+  close(): Promise<void>;
+}
+
+/** A response held open: chunk k + 1 goes out when the control port is told `next`. */
+interface Gate {
+  res: ServerResponse;
+  sent: number;
+  total: number;
+}
+
+/** A request body being received: bytes so far, and the control calls waiting for a count. */
+interface Upload {
+  bytes: number;
+  chunks: number;
+  ended: boolean;
+  waiters: Array<{ atLeast: number; answer: () => void }>;
+}
+
+const gateChunk = (k: number) => `chunk ${k}\n`;
+
+class OriginState {
+  readonly records: RecordedRequest[] = [];
+  /** Requests Node's HTTP parser refused before a handler saw them (answered 400 by this origin, marked). */
+  clientErrors = 0;
+  readonly gates = new Map<string, Gate>();
+  readonly uploads = new Map<string, Upload>();
+
+  upload(id: string): Upload {
+    let u = this.uploads.get(id);
+    if (!u) {
+      u = { bytes: 0, chunks: 0, ended: false, waiters: [] };
+      this.uploads.set(id, u);
+    }
+    return u;
+  }
+
+  wake(u: Upload): void {
+    const ready = u.waiters.filter((w) => u.ended || u.bytes >= w.atLeast);
+    u.waiters = u.waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.answer();
+  }
+}
+
+const json = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => {
+  res.writeHead(status, { "content-type": "application/json", ...extra });
+  res.end(JSON.stringify(body));
+};
+
+/**
+ * `/__loopback/gated/<id>?chunks=n`: chunk 0 at once, each further chunk on a control call; `/__loopback/upload/<id>`:
+ * counts the body as it arrives; anything else is recorded and answered 200 (or NNN for a `/status/NNN` segment).
+ */
+function serveOrigin(state: OriginState, req: IncomingMessage, res: ServerResponse): void {
+  const target = req.url ?? "/";
+  const mark = { [ORIGIN_MARK]: ORIGIN_MARK_VALUE };
+  const gated = /^\/__loopback\/gated\/([\w-]+)$/.exec(target.split("?")[0]!);
+  if (gated) {
+    const total = Math.max(1, Number(new URL(target, "http://o").searchParams.get("chunks") ?? 3));
+    res.writeHead(200, { "content-type": "text/plain", ...mark });
+    if (total === 1) return void res.end(gateChunk(0));
+    state.gates.set(gated[1]!, { res, sent: 1, total });
+    res.write(gateChunk(0));
+    return;
+  }
+  const upload = /^\/__loopback\/upload\/([\w-]+)$/.exec(target.split("?")[0]!);
+  if (upload) {
+    const u = state.upload(upload[1]!);
+    req.on("data", (c: Buffer) => {
+      u.bytes += c.length;
+      u.chunks++;
+      state.wake(u);
+    });
+    req.on("end", () => {
+      u.ended = true;
+      state.wake(u);
+      json(res, 200, { bytes: u.bytes, chunks: u.chunks }, mark);
+    });
+    return;
+  }
+  const chunks: Buffer[] = [];
+  req.on("data", (c: Buffer) => chunks.push(c));
+  req.on("end", () => {
+    state.records.push({
+      method: req.method ?? "",
+      target,
+      headers: req.rawHeaders,
+      body: Buffer.concat(chunks).toString("utf8"),
+    });
+    // `/status/NNN` anywhere in the path: answer with that status (600-999 are not relayable by a Worker).
+    const status = /\/status\/(\d{3})(?:\/|$)/.exec(target.split("?")[0]!);
+    const code = status ? Number(status[1]) : 200;
+    json(res, Math.max(code, 200), { ok: true }, mark);
+  });
+}
+
+function serveControl(state: OriginState, req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? "/", "http://control");
+  const parts = url.pathname.split("/").filter(Boolean);
+  if (parts[0] === "records" && req.method === "GET") {
+    const since = Number(url.searchParams.get("since") ?? 0);
+    json(res, 200, {
+      next: state.records.length,
+      records: state.records.slice(since),
+      client_errors: state.clientErrors,
+    });
+    return;
+  }
+  if (parts[0] === "gated" && parts[2] === "next" && req.method === "POST") {
+    const gate = state.gates.get(parts[1]!);
+    if (!gate) {
+      json(res, 404, { error: "no such gated response" });
+      return;
+    }
+    const k = gate.sent++;
+    const ended = gate.sent >= gate.total;
+    if (ended) state.gates.delete(parts[1]!);
+    // Answers once the chunk (and the end of the response after the last one) has been handed to the socket.
+    const answer = () => json(res, 200, { sent: gate.sent, ended });
+    if (ended) gate.res.end(gateChunk(k), answer);
+    else gate.res.write(gateChunk(k), answer);
+    return;
+  }
+  if (parts[0] === "uploads" && req.method === "GET") {
+    // Long poll: answers once the origin has received at least `bytes` bytes of this upload (or its end).
+    const u = state.upload(parts[1]!);
+    const atLeast = Number(url.searchParams.get("bytes") ?? 1);
+    const answer = () => json(res, 200, { bytes: u.bytes, chunks: u.chunks, ended: u.ended });
+    u.waiters.push({ atLeast, answer });
+    state.wake(u);
+    return;
+  }
+  json(res, 404, { error: "unknown control route" });
+}
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+const closeServer = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+
+export async function startLoopbackOrigin(): Promise<LoopbackOrigin> {
+  const state = new OriginState();
+  // Header limits far above any client's: an oversized header reaches the handler instead of Node's unmarked 431.
+  const origin = createServer({ maxHeaderSize: 4 * 1024 * 1024 }, (req, res) => serveOrigin(state, req, res));
+  origin.on("clientError", (_err: Error, socket: Socket) => {
+    state.clientErrors++;
+    if (socket.writable)
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\n${ORIGIN_MARK}: ${ORIGIN_MARK_VALUE}\r\nconnection: close\r\n\r\n`,
+      );
+  });
+  const control = createServer((req, res) => serveControl(state, req, res));
+  const [originPort, controlPort] = [await listen(origin), await listen(control)];
+  return {
+    originPort,
+    controlPort,
+    close: async () => {
+      for (const gate of state.gates.values()) gate.res.destroy();
+      await Promise.all([closeServer(origin), closeServer(control)]);
+    },
+  };
+}

@@ -1,0 +1,14 @@
+// What the loopback test origin and the tests agree on: the mark on its answers and the shape of a recorded request
+// (no imports, so that both Node and workerd load it).
+
+/** Marks every answer of the test origin, so a test can tell the origin's answers from the gateway's own. */
+export const ORIGIN_MARK = "x-origin";
+export const ORIGIN_MARK_VALUE = "loopback";
+
+/** A request as the origin received it: the raw target, every header line (name, value, …), the body (UTF-8). */
+export interface RecordedRequest {
+  method: string;
+  target: string;
+  headers: string[];
+  body: string;
+}

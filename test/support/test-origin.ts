@@ -1,0 +1,40 @@
+// The loopback test origin seen from workerd: its address, and its control port (what it recorded, releasing the next
+// chunk of a held response, waiting until it has received some bytes of a request body).
+import { expect, inject } from "vitest";
+import type { RecordedRequest } from "./loopback-protocol.ts";
+
+export { ORIGIN_MARK, ORIGIN_MARK_VALUE, type RecordedRequest } from "./loopback-protocol.ts";
+
+/** host:port of the test origin, as a leak of its address would show it. */
+export const testOriginHost = (): string => `127.0.0.1:${inject("testOriginPort")}`;
+export const testOriginUrl = (): string => `http://${testOriginHost()}`;
+const control = (path: string) => `http://127.0.0.1:${inject("testOriginControlPort")}${path}`;
+
+async function controlJson<T>(path: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(control(path), init);
+  const text = await res.text();
+  expect(res.status, `control ${path}: ${text}`).toBe(200);
+  return JSON.parse(text) as T;
+}
+
+export interface Records {
+  /** Index to ask from next time. */
+  next: number;
+  records: RecordedRequest[];
+  /** Requests the origin's HTTP parser refused, since it started. */
+  client_errors: number;
+}
+
+/** Requests the test origin recorded from index `since` on. */
+export const recordedSince = (since: number): Promise<Records> =>
+  controlJson<Records>(`/records?since=${since}`);
+
+/** Lets the held response `id` send its next chunk; resolves once the origin has written it. */
+export const releaseNextChunk = (id: string): Promise<{ sent: number; ended: boolean }> =>
+  controlJson(`/gated/${id}/next`, { method: "POST" });
+
+/** Resolves once the test origin has received at least `bytes` bytes of upload `id` (or its end). */
+export const uploadReceived = (
+  id: string,
+  bytes: number,
+): Promise<{ bytes: number; chunks: number; ended: boolean }> => controlJson(`/uploads/${id}?bytes=${bytes}`);
