@@ -38,6 +38,7 @@ export function buildDeps(env: Record<string, unknown>, opts: BuildOptions = {})
     cacheSize: config.cacheSize,
     cacheTtlMs: config.cacheTtlMs,
     storeTimeoutMs: config.storeTimeoutMs,
+    probeIntervalMs: config.storeProbeIntervalMs,
   });
   const resolver = new PlanResolver({
     policy: config.policy,
@@ -45,6 +46,7 @@ export function buildDeps(env: Record<string, unknown>, opts: BuildOptions = {})
     metrics,
     cacheTtlMs: config.cacheTtlMs,
     storeTimeoutMs: config.storeTimeoutMs,
+    breaker: limiter.breaker,
   });
   return {
     config,

@@ -76,7 +76,7 @@ describe("TenantBook", () => {
     const repriced = new TenantBook("t");
     repriced.leases.set(minute.id, leaseOf(minute));
     const lowered = { ...minute, limit: 20 };
-    repriced.roll(START, { tenant: "t", tier: "x", failure: "open", limits: [lowered] });
+    repriced.roll(START, { tenant: "t", tier: "x", failure: "open", degradedShare: 0.1, limits: [lowered] });
     expect(repriced.owedFor(minute, "202611231200")).toBe(-10);
     expect(repriced.lease(lowered, START)).toMatchObject({ allowance: 0 });
   });

@@ -64,6 +64,8 @@ export class TenantBook {
   readonly counts = new Map<string, AsyncCount>();
   /** Deltas this tenant owes the store, merged per (limit, period) so they stay bounded: the flusher drains them. */
   readonly owed = new Map<string, UsageDelta>();
+  /** Units admitted per limit in the current period while the store was unreachable (the degraded share's count). */
+  readonly offline = new Map<string, { limit: LimitSpec; periodId: string; units: number }>();
 
   constructor(tenant: string) {
     this.tenant = tenant;
@@ -92,6 +94,12 @@ export class TenantBook {
   count(limit: LimitSpec, now: number): AsyncCount | undefined {
     const a = this.counts.get(limit.id);
     return a && a.periodId === grantPeriod(limit, now).id ? a : undefined;
+  }
+
+  /** Units this isolate admitted for `limit` in the current period without the store. */
+  offlineUnits(limit: LimitSpec, now: number): number {
+    const o = this.offline.get(limit.id);
+    return o && o.periodId === grantPeriod(limit, now).id ? o.units : 0;
   }
 
   /** Units owed but not sent for (limit, period): returns (negative) free units, settlements (positive) use them. */
@@ -124,7 +132,7 @@ export class TenantBook {
       64 +
       2 * this.tenant.length +
       planBytes +
-      96 * (this.leases.size + this.denials.size + this.counts.size) +
+      96 * (this.leases.size + this.denials.size + this.counts.size + this.offline.size) +
       64 * this.owed.size
     );
   }
@@ -152,6 +160,8 @@ export class TenantBook {
       else if (now >= lease.validUntilMs) this.returnLease(lease, now, false);
     }
     for (const [id, d] of this.denials) if (d.untilMs <= now) this.denials.delete(id);
+    for (const [id, o] of this.offline)
+      if (o.periodId !== grantPeriod(o.limit, now).id) this.offline.delete(id);
     for (const [id, a] of this.counts) {
       if (a.periodId === grantPeriod(a.limit, now).id) continue;
       if (a.unsynced > 0)
@@ -244,6 +254,30 @@ export class TenantBook {
       sending: 0,
     });
     return true;
+  }
+
+  /** Counts units admitted without the store: owed to it, and counted against the degraded share. */
+  admitOffline(limit: LimitSpec, units: number, now: number): void {
+    const periodId = grantPeriod(limit, now).id;
+    this.owe({ tenant: this.tenant, limit, periodId, units });
+    const o = this.offline.get(limit.id);
+    if (o && o.periodId === periodId) o.units += units;
+    else this.offline.set(limit.id, { limit, periodId, units });
+  }
+
+  /** Positive deltas owed for the current periods of these limits: debts an exchange for them must settle first.
+   * They leave the book; the caller owes them back if it cannot send them. */
+  takeDebts(limits: LimitSpec[], now: number): UsageDelta[] {
+    const out: UsageDelta[] = [];
+    for (const limit of limits) {
+      const k = deltaKey(limit.id, grantPeriod(limit, now).id);
+      const d = this.owed.get(k);
+      if (d && d.units > 0) {
+        out.push(d);
+        this.owed.delete(k);
+      }
+    }
+    return out;
   }
 
   deny(limit: LimitSpec, d: Denial): void {

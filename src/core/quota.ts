@@ -13,7 +13,8 @@ export type WindowSpec =
 export type LimitMode = "enforce" | "shadow";
 /** strict: exact, spends allowance leased from the store. async: local counts synced periodically (every 10 s), may over-admit. */
 export type SyncMode = "strict" | "async";
-export type FailurePolicy = "open" | "closed";
+/** While the store is unreachable: admit and settle later, refuse, or admit a bounded share per isolate. */
+export type FailurePolicy = "open" | "closed" | "degraded";
 
 export interface LimitSpec {
   /** Stable storage identity: `<dimension>:<window label>`, e.g. `requests:minute`, `tokens:sliding:1h`. */
@@ -33,6 +34,8 @@ export interface Plan {
   tier: string;
   limits: LimitSpec[];
   failure: FailurePolicy;
+  /** Under `degraded`: the share of each limit one isolate admits per window while the store is away. */
+  degradedShare: number;
 }
 
 /** Units a request costs, per dimension. */
@@ -43,6 +46,7 @@ export type DecisionReason =
   | "limit" // denied: an enforced limit is exhausted
   | "store_unavailable" // denied: the store failed and the tier fails closed
   | "fail_open" // allowed: the store failed and the tier fails open
+  | "degraded" // allowed or denied by the isolate's share of a limit while the store is unreachable
   | "disabled"; // allowed: quotas are switched off
 
 export interface LimitState {

@@ -52,9 +52,21 @@ function refusal(
       "the quota store is unreachable and this tier fails closed; retry shortly",
       {
         instance: path,
-        headers: [...headers, ["retry-after", "1"]],
+        headers,
       },
     );
+  if (decision.reason === "degraded") {
+    const retryIn = Math.max(1, Math.ceil(((decision.retryAtMs ?? nowMs) - nowMs) / 1000));
+    return problem(
+      "quota_exceeded",
+      `the quota store is unreachable and tenant "${decision.tenant}" has used this gateway's degraded share of its limits in this window; retry in ${retryIn} s`,
+      {
+        instance: path,
+        headers,
+        extensions: { tenant: decision.tenant, tier: decision.tier, retry_after: retryIn },
+      },
+    );
+  }
   const violated = decision.states.filter((s) => s.exceeded && s.limit.mode === "enforce");
   const names = violated.map((s) => `${s.limit.name} (${s.limit.limit})`).join(", ") || "its quota";
   const retryAt = decision.retryAtMs ?? nowMs;

@@ -37,6 +37,7 @@ export interface IsolateStats {
   bytes: number;
   entries: { plan: number; lease: number; denial: number; async: number };
   pendingDeltas: number;
+  breaker: { state: "closed" | "open"; openedAtMs: number | null; failures: number };
 }
 
 export class AdminService {
@@ -85,6 +86,11 @@ export class AdminService {
       bytes: snap.cacheBytes,
       entries,
       pendingDeltas: snap.pendingDeltas,
+      breaker: {
+        state: this.o.limiter.breaker.state,
+        openedAtMs: this.o.limiter.breaker.openedAt,
+        failures: this.o.limiter.breaker.failures,
+      },
     };
   }
 

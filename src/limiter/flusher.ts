@@ -8,6 +8,7 @@ import type { Clock } from "../core/clock.ts";
 import type { LimitSpec, UsageDelta } from "../core/quota.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { Store } from "../store/store.ts";
+import type { Breaker } from "./breaker.ts";
 import { uncertain, withTimeout } from "./timeout.ts";
 
 export type WaitUntil = (p: Promise<unknown>) => void;
@@ -41,6 +42,8 @@ export interface FlusherOptions {
   lazyFlushIntervalMs: number;
   /** Unused allowance idle this long goes back at the next flush. */
   leaseIdleMs: number;
+  /** While it is open, flushes wait (what is owed stays owed) rather than time out one after another. */
+  breaker: Breaker;
 }
 
 /** A backlog this large goes out whole, at most once a second. */
@@ -104,7 +107,7 @@ export class Flusher {
   }
 
   maybeFlush(now: number, waitUntil: WaitUntil): void {
-    if (this.flushing) return;
+    if (this.flushing || !this.o.breaker.allows()) return;
     const since = now - this.lastFlushAtMs;
     if (this.soon || since >= this.o.flushIntervalMs || (since >= 1_000 && this.pending() >= BACKLOG))
       waitUntil(this.flush());
@@ -166,8 +169,10 @@ export class Flusher {
       });
       if (fleet) this.sent = fleet;
       this.o.metrics.inc("quotagate_flushes_total", { outcome: "ok" });
+      this.o.breaker.success();
     } catch (err) {
       this.o.metrics.inc("quotagate_store_errors_total", { op: "flush" });
+      this.o.breaker.failure();
       this.o.metrics.inc("quotagate_flushes_total", { outcome: "error" });
       this.requeue(deltas, counts, uncertain(err));
     }

@@ -183,6 +183,7 @@ async function runScenario(sc: Scenario, s: fc.Scheduler, opts: RunOptions): Pro
     tenant: `t${i}`,
     tier: "prop",
     failure: opts.failure,
+    degradedShare: 0.1,
     limits: choices.map((c) =>
       compileLimit({ dimension: c.dimension, window: c.window, limit: c.amount, mode: c.mode }),
     ),

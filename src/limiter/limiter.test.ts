@@ -78,9 +78,15 @@ const limitOf = (
   extra: { dimension?: string; mode?: LimitMode; sync?: SyncMode } = {},
 ): LimitSpec => compileLimit({ window, ...(limit === undefined ? {} : { limit }), ...extra });
 
-const planOf = (limits: LimitSpec[], tenant = "t_1", failure: Plan["failure"] = "open"): Plan => ({
+const planOf = (
+  limits: LimitSpec[],
+  tenant = "t_1",
+  failure: Plan["failure"] = "open",
+  degradedShare = 0.1,
+): Plan => ({
   tenant,
   tier: "test",
+  degradedShare,
   limits,
   failure,
 });

@@ -9,6 +9,7 @@ import { QuotaGateError } from "../core/errors.ts";
 import { type Cost, type Decision, type LimitState, type Need, needsOf, type Plan } from "../core/quota.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { AcquireItem, AcquireResult, Store } from "../store/store.ts";
+import { Breaker } from "./breaker.ts";
 import { Flusher, type WaitUntil } from "./flusher.ts";
 import { leaseItems, rateOf } from "./lease-requests.ts";
 import { decision } from "./limit-states.ts";
@@ -41,6 +42,8 @@ export interface LimiterOptions {
   bucketLeaseMs?: number;
   /** How early, before a calendar window ends, the next window's allowance is fetched in the background. */
   prefetchMs?: number;
+  /** While the store is unreachable, how often one request probes it in the background. */
+  probeIntervalMs?: number;
 }
 
 type Settings = Required<Omit<LimiterOptions, "store" | "clock" | "metrics">>;
@@ -49,6 +52,7 @@ export class Limiter {
   readonly metrics: Metrics;
   readonly books: BookCache;
   readonly flusher: Flusher;
+  readonly breaker: Breaker;
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly o: Settings;
@@ -71,7 +75,13 @@ export class Limiter {
       lazyFlushIntervalMs: opts.lazyFlushIntervalMs ?? 300_000,
       bucketLeaseMs: opts.bucketLeaseMs ?? 1_000,
       prefetchMs: opts.prefetchMs ?? 5_000,
+      probeIntervalMs: opts.probeIntervalMs ?? 1_000,
     };
+    this.breaker = new Breaker({
+      clock: this.clock,
+      metrics: this.metrics,
+      probeIntervalMs: this.o.probeIntervalMs,
+    });
     this.books = new BookCache({
       maxEntries: this.o.cacheSize,
       maxBytes: this.o.cacheBytes,
@@ -85,6 +95,7 @@ export class Limiter {
       books: this.books,
       clock: this.clock,
       metrics: this.metrics,
+      breaker: this.breaker,
     });
     this.prefetcher = new Prefetcher({
       store: this.store,
@@ -235,7 +246,7 @@ export class Limiter {
           });
       });
 
-    const res = await this.exchange(plan.tenant, items, now, waitUntil);
+    const res = this.breaker.allows() ? await this.exchange(book, items, now, waitUntil) : null;
     const after = this.clock.now();
     if (res === null) {
       unreserve();
@@ -280,10 +291,19 @@ export class Limiter {
     return decision(plan, book, needs, after, { allowed: true, reason: "ok", local: false });
   }
 
-  /** One acquire round trip, visible to coalescing requests; null when the store failed or timed out. */
-  private async exchange(tenant: string, items: AcquireItem[], now: number, waitUntil: WaitUntil) {
+  /**
+   * One acquire round trip, visible to coalescing requests; null when the store failed or timed out (the breaker
+   * opens). Units admitted without the store in these windows are settled first, so that every grant the store
+   * makes counts them.
+   */
+  private async exchange(book: TenantBook, items: AcquireItem[], now: number, waitUntil: WaitUntil) {
+    const tenant = book.tenant;
     const started = Date.now();
-    const call = this.store.acquire(tenant, items, now, this.isolateId);
+    const call = this.settleDebts(book, items, now).then((settled) =>
+      settled
+        ? this.store.acquire(tenant, items, now, this.isolateId)
+        : Promise.reject(new Error("debts unsettled")),
+    );
     this.inflight.set(tenant, call);
     // The I/O belongs to this request: keep it alive for the waiters even if this request ends first.
     waitUntil(call.catch(() => undefined));
@@ -293,9 +313,11 @@ export class Limiter {
       this.metrics.observe("quotagate_store_latency_seconds", (Date.now() - started) / 1000, {
         op: "acquire",
       });
+      this.breaker.success();
       return res;
     } catch (err) {
       this.metrics.inc("quotagate_store_errors_total", { op: "acquire" });
+      this.breaker.failure();
       // If the store answers after we gave up, its grant is returned rather than stranded.
       if (err instanceof TimeoutError)
         call.then(
@@ -316,6 +338,24 @@ export class Limiter {
       return null;
     } finally {
       if (this.inflight.get(tenant) === call) this.inflight.delete(tenant);
+    }
+  }
+
+  /** Sends the tenant's debts for these windows (units admitted while the store was away); false when they could not
+   * be sent (they stay owed: a positive delta re-sent after an uncertain failure can only over-count). */
+  private async settleDebts(book: TenantBook, items: AcquireItem[], now: number): Promise<boolean> {
+    const debts = book.takeDebts(
+      items.map((it) => it.limit),
+      now,
+    );
+    if (debts.length === 0) return true;
+    this.metrics.inc("quotagate_store_calls_total", { op: "settle" });
+    try {
+      await withTimeout(this.store.flush({ deltas: debts, nowMs: now }), this.o.storeTimeoutMs);
+      return true;
+    } catch {
+      for (const d of debts) this.flusher.owe(d);
+      return false;
     }
   }
 
@@ -404,22 +444,31 @@ export class Limiter {
     return lease;
   }
 
+  /** The store failed or the breaker is open: the tier's failure policy decides. */
   private onStoreFailure(book: TenantBook, plan: Plan, needs: Need[], now: number): Decision {
-    if (plan.failure === "closed")
-      return decision(plan, book, needs, now, {
+    const refuse = (reason: "store_unavailable" | "degraded") =>
+      decision(plan, book, needs, now, {
         allowed: false,
-        reason: "store_unavailable",
+        reason,
         local: false,
-        retryAtMs: now + 1_000,
+        retryAtMs: now + this.o.probeIntervalMs,
       });
-    // Fail open: admit, and settle the admitted units with the store at a later flush.
+    if (plan.failure === "closed") return refuse("store_unavailable");
+    // Degraded: each isolate admits at most its share of each enforced limit per window until the store is back.
+    if (plan.failure === "degraded")
+      for (const { limit, units } of needs) {
+        if (limit.mode !== "enforce" || limit.sync !== "strict") continue;
+        const cap = Math.max(1, Math.floor(limit.limit * plan.degradedShare));
+        if (book.offlineUnits(limit, now) + units > cap) return refuse("degraded");
+      }
+    // Admit, and settle the admitted units with the store before its next grant for these windows.
     for (const { limit, units } of needs) {
-      if (limit.sync === "strict")
-        book.owe({ tenant: plan.tenant, limit, periodId: grantPeriod(limit, now).id, units });
+      if (limit.sync === "strict") book.admitOffline(limit, units, now);
       else this.countAsync(book, limit, units, now);
     }
     this.books.keep(book, now);
-    return decision(plan, book, needs, now, { allowed: true, reason: "fail_open", local: false });
+    const reason = plan.failure === "degraded" ? "degraded" : "fail_open";
+    return decision(plan, book, needs, now, { allowed: true, reason, local: false });
   }
 
   private finish(d: Decision, now: number, waitUntil: WaitUntil): Decision {
@@ -430,6 +479,8 @@ export class Limiter {
     if (d.local) this.metrics.inc("quotagate_local_decisions_total");
     for (const s of d.states)
       if (s.limit.mode === "shadow" && s.exceeded) this.metrics.inc("quotagate_shadow_denials_total");
+    const probe = this.breaker.probe(() => withTimeout(this.store.ping(), this.o.storeTimeoutMs));
+    if (probe) waitUntil(probe);
     this.flusher.maybeFlush(now, waitUntil);
     return d;
   }
@@ -441,12 +492,15 @@ export class Limiter {
   /** Live usage of a tenant's limits: the store's count plus what this isolate holds unspent or still owes. */
   async status(plan: Plan): Promise<LimitState[]> {
     const now = this.clock.now();
-    this.metrics.inc("quotagate_store_calls_total", { op: "read" });
     let readings: Awaited<ReturnType<Store["read"]>>;
     try {
+      if (!this.breaker.allows()) throw new Error("the store's circuit breaker is open");
+      this.metrics.inc("quotagate_store_calls_total", { op: "read" });
       readings = await withTimeout(this.store.read(plan.tenant, plan.limits, now), this.o.storeTimeoutMs);
+      this.breaker.success();
     } catch (err) {
       this.metrics.inc("quotagate_store_errors_total", { op: "read" });
+      this.breaker.failure();
       console.error("quotagate: usage read failed", err);
       throw new QuotaGateError(
         "store_unavailable",

@@ -5,6 +5,7 @@ import type { Plan } from "../core/quota.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { CompiledPolicy } from "../policy/compiled-policy.ts";
 import type { Store, TenantRecord } from "../store/store.ts";
+import type { Breaker } from "./breaker.ts";
 import { withTimeout } from "./timeout.ts";
 
 export interface PlanRequest {
@@ -53,6 +54,8 @@ export interface PlanResolverOptions {
   metrics: Metrics;
   cacheTtlMs: number;
   storeTimeoutMs: number;
+  /** While open, the policy alone resolves plans without waiting for the store. */
+  breaker?: Breaker;
 }
 
 export class PlanResolver {
@@ -82,15 +85,18 @@ export class PlanResolver {
       return hit;
     }
     this.o.metrics.inc("quotagate_cache_misses_total", { kind: "plan" });
-    this.o.metrics.inc("quotagate_store_calls_total", { op: "tenant" });
     try {
+      if (this.o.breaker && !this.o.breaker.allows()) throw new Error("the store's circuit breaker is open");
+      this.o.metrics.inc("quotagate_store_calls_total", { op: "tenant" });
       const record = await withTimeout(this.o.store.getTenant(req.tenant), this.o.storeTimeoutMs);
+      this.o.breaker?.success();
       const r = resolvePlan(this.o.policy, req, record);
       book.plan = { ...r, expiresAtMs: now + this.o.cacheTtlMs };
       return r.plan;
     } catch (err) {
       this.o.metrics.inc("quotagate_store_errors_total", { op: "tenant" });
-      console.error("quotagate: tenant record read failed", err);
+      if (this.o.breaker?.allows()) console.error("quotagate: tenant record read failed", err);
+      this.o.breaker?.failure();
       const r = resolvePlan(this.o.policy, req, null, "fallback");
       book.plan = { ...r, expiresAtMs: now + Math.min(FALLBACK_MS, this.o.cacheTtlMs) };
       return r.plan;

@@ -24,7 +24,15 @@ export const metricFamilies = {
   },
   quotagate_flushes_total: { help: "Flushes by outcome.", type: "counter" },
   quotagate_shadow_denials_total: { help: "Requests a shadow limit would have denied.", type: "counter" },
-  quotagate_cache_entries: { help: "Entries held in the isolate cache.", type: "gauge" },
+  quotagate_cache_entries: { help: "Tenant books held in the isolate cache.", type: "gauge" },
+  quotagate_store_breaker_open: {
+    help: "1 while the store's circuit breaker is open (store calls answered by the failure policy).",
+    type: "gauge",
+  },
+  quotagate_store_breaker_transitions_total: {
+    help: "Circuit breaker transitions by state entered.",
+    type: "counter",
+  },
 } satisfies Record<string, Family>;
 
 export type MetricName = keyof typeof metricFamilies;

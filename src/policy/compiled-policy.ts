@@ -43,9 +43,13 @@ export function compilePathPattern(pattern: string): RegExp {
 }
 
 export function compilePolicy(policy: Policy): CompiledPolicy {
-  const tiers = new Map<string, { limits: LimitSpec[]; failure: FailurePolicy }>();
+  const tiers = new Map<string, { limits: LimitSpec[]; failure: FailurePolicy; degradedShare: number }>();
   for (const [name, t] of Object.entries(policy.tiers)) {
-    tiers.set(name, { limits: t.limits.map(compileLimit), failure: t.failure ?? policy.failure });
+    tiers.set(name, {
+      limits: t.limits.map(compileLimit),
+      failure: t.failure ?? policy.failure,
+      degradedShare: t.degradedShare ?? policy.degradedShare,
+    });
   }
   // A rule's costs add to the default of one request unless it sets `requests` itself (0 makes the route free of
   // request limits): pricing tokens must not silently exempt a route from the request quotas.
@@ -81,7 +85,13 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
         }
         limits = [...byId.values()];
       }
-      return { tenant, tier: tierName, limits, failure: overrides?.failure ?? tier.failure };
+      return {
+        tenant,
+        tier: tierName,
+        limits,
+        failure: overrides?.failure ?? tier.failure,
+        degradedShare: tier.degradedShare,
+      };
     },
     price(method, path) {
       for (const r of routes) if ((r.method === "*" || r.method === method) && r.re.test(path)) return r.cost;

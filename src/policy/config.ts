@@ -24,7 +24,9 @@ export const envSchema = z.object({
   /** Per-call timeout of a store round trip. */
   STORE_TIMEOUT_MS: int(10, 30_000).default(1_000),
   /** Failure policy for tiers that do not set one (overrides the policy's `failure`). */
-  FAILURE_POLICY: z.enum(["open", "closed"]).optional(),
+  FAILURE_POLICY: z.enum(["open", "closed", "degraded"]).optional(),
+  /** While the store is unreachable, how often one request probes it in the background (the recovery time). */
+  STORE_PROBE_INTERVAL_MS: int(100, 60_000).default(1_000),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -38,6 +40,7 @@ export interface Config {
   cacheSize: number;
   enabled: boolean;
   storeTimeoutMs: number;
+  storeProbeIntervalMs: number;
   policy: CompiledPolicy;
 }
 
@@ -93,6 +96,7 @@ export function parseConfig(rawEnv: Record<string, unknown>): Config {
     cacheSize: e.QUOTA_CACHE_SIZE,
     enabled: e.ENABLE_QUOTA,
     storeTimeoutMs: e.STORE_TIMEOUT_MS,
+    storeProbeIntervalMs: e.STORE_PROBE_INTERVAL_MS,
     policy: compilePolicy(p),
   };
 }

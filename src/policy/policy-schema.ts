@@ -21,9 +21,15 @@ export const limitSchema = z.strictObject({
     .optional(),
 });
 
+/** What a tier does while the store is unreachable: admit and settle later, refuse (503), or admit a bounded share. */
+export const failureSchema = z.enum(["open", "closed", "degraded"]);
+/** Under `degraded`, the share of each limit one isolate may admit per window while the store is away. */
+const degradedShareSchema = z.number().gt(0).max(1);
+
 export const tierSchema = z.strictObject({
   limits: z.array(limitSchema).min(1),
-  failure: z.enum(["open", "closed"]).optional(),
+  failure: failureSchema.optional(),
+  degradedShare: degradedShareSchema.optional(),
 });
 
 /** An override leaves out what it does not change: mode and sync are inherited from the tier's limit. */
@@ -34,7 +40,7 @@ export const overrideLimitSchema = limitSchema.extend({
 
 export const overridesSchema = z.strictObject({
   limits: z.array(overrideLimitSchema).optional(),
-  failure: z.enum(["open", "closed"]).optional(),
+  failure: failureSchema.optional(),
 });
 
 export const routeRuleSchema = z.strictObject({
@@ -112,7 +118,8 @@ export const policySchema = z
     routes: z.array(routeRuleSchema).default([]),
     exempt: z.array(z.string().startsWith("/")).default(["/health"]),
     identity: identitySchema.prefault({}),
-    failure: z.enum(["open", "closed"]).default("open"),
+    failure: failureSchema.default("open"),
+    degradedShare: degradedShareSchema.default(0.1),
   })
   .superRefine((p, ctx) => {
     if (!(p.defaultTier in p.tiers)) {

@@ -172,6 +172,7 @@ export function createAdminRoutes(deps: AppDeps): Hono {
       store: storeKind,
       checks: {
         redis_connection: h.storeOk ? "ok" : "error: the quota store did not answer",
+        store_breaker: stats.store_breaker,
         cache_performance: {
           hit_rate_percent: stats.hit_rate_percent,
           status: cache,

@@ -60,6 +60,16 @@ export const problemSchema = z
 
 const hitRate = z.number().min(0).max(100);
 
+const breakerSchema = z
+  .strictObject({
+    state: z.enum(["closed", "open"]),
+    opened_at: z.string().nullable().describe("When it opened (ISO 8601); null while closed."),
+    failures: z.number().int().describe("Store failures since it last closed."),
+  })
+  .describe(
+    "This isolate's circuit breaker: while open, requests that need the store are answered by their tier's failure policy at once, and one background probe per STORE_PROBE_INTERVAL_MS finds out when the store is back.",
+  );
+
 export const isolateStatsSchema = z
   .strictObject({
     cache_hits: z
@@ -92,6 +102,7 @@ export const isolateStatsSchema = z
     denied: z.number().int(),
     lease_grants: z.number().int(),
     pending_deltas: z.number().int().describe("Usage deltas and lease returns waiting for the next flush."),
+    store_breaker: breakerSchema,
   })
   .describe("The isolate that served this call (each isolate has its own cache and counters).");
 
@@ -167,6 +178,7 @@ export const adminHealthResponseSchema = z.strictObject({
       status: z.enum(["good", "acceptable", "poor"]),
       requests: z.number().int().describe("Decisions the hit rate is measured on (this isolate)."),
     }),
+    store_breaker: breakerSchema,
     hash_storage: z.strictObject({
       tenant_count: z.number().int().nullable(),
       estimated_size_mb: z.number().nullable(),
@@ -201,7 +213,7 @@ export const tenantUpdateResponseSchema = z.strictObject({
   overrides: overridesSchema.nullable(),
   version: z.number().int(),
   updated_at: z.string(),
-  failure: z.enum(["open", "closed"]),
+  failure: z.enum(["open", "closed", "degraded"]),
   limits: z.array(planLimitSchema),
   propagation_seconds: z
     .number()
@@ -221,7 +233,7 @@ export const tenantViewResponseSchema = z.strictObject({
   overrides: overridesSchema.nullable(),
   version: z.number().int().describe("0 when no record was ever written."),
   updated_at: z.string().nullable(),
-  failure: z.enum(["open", "closed"]),
+  failure: z.enum(["open", "closed", "degraded"]),
   limits: z.array(limitUsageSchema),
   cached_in_isolate: z.boolean(),
 });

@@ -59,6 +59,15 @@ export function isolateStats(s: IsolateStats): z.output<typeof isolateStatsSchem
     denied: s.fleet.denied,
     lease_grants: s.leaseGrants,
     pending_deltas: s.pendingDeltas,
+    store_breaker: breakerView(s.breaker),
+  };
+}
+
+export function breakerView(b: IsolateStats["breaker"]) {
+  return {
+    state: b.state,
+    opened_at: b.openedAtMs === null ? null : new Date(b.openedAtMs).toISOString(),
+    failures: b.failures,
   };
 }
 
