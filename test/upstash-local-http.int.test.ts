@@ -296,6 +296,30 @@ describeWithRedis("upstash-local server edges (raw HTTP)", () => {
     expect(await direct.get(key("first"))).toBe("1");
   });
 
+  it("streams subscriptions as server-sent events and drops their Redis connection when the client leaves", async () => {
+    const key = keyspace();
+    const channel = `${key("news")}/with:slash`;
+    expect(await call(server.url, `/subscribe/${channel}`, { body: "[]" })).toMatchObject({ status: 401 });
+    const aborter = new AbortController();
+    const response = await fetch(`${server.url}/subscribe/${channel}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" },
+      body: "[]",
+      signal: aborter.signal,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    const next = async (): Promise<string> => decoder.decode((await reader.read()).value);
+    expect(await next()).toBe(`data: subscribe,${channel},1\n\n`);
+    expect(await direct.publish(channel, "héllo, world")).toBe(1);
+    expect(await next()).toBe(`data: message,${channel},héllo, world\n\n`);
+    aborter.abort();
+    await reader.cancel().catch(() => {});
+    await expect.poll(() => direct.pubsub("NUMSUB", channel)).toEqual([channel, 0]);
+  });
+
   it("passes replies through as Redis sends them: HGETALL stays a flat array in every case and path", async () => {
     const key = keyspace();
     await direct.hset(key("h"), "f", "v", "g", "1");

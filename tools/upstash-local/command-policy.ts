@@ -46,7 +46,7 @@ const CONNECTION_STATE = [
  * (its Server group is DBSIZE, FLUSHALL, FLUSHDB, TIME and its own ACL RESTTOKEN; upstash-local has
  * no users, so ACL is refused whole). On a bridge they would let any token holder reconfigure,
  * stop or empty other databases of the redis-server. The list holds every command the Redis 7
- * command table flags `admin` (test/upstash-command-policy.int.test.ts checks that against the
+ * command table flags `admin` (test/upstash-local-http.int.test.ts checks that against the
  * running redis-server), plus SWAPDB, MIGRATE and RESTORE-ASKING, which move data between databases
  * or servers.
  */

@@ -18,6 +18,17 @@ const BASE_OPTIONS: RedisOptions = {
   maxRetriesPerRequest: 1,
 };
 
+/**
+ * A connection of its own for one user (a transaction, a subscription), connected by the caller. A
+ * dropped one is not revived: its MULTI or SUBSCRIBE state is gone, so the caller replaces or ends it.
+ */
+export function openDedicatedConnection(redisUrl: string): Redis {
+  const connection = new Redis(redisUrl, { ...BASE_OPTIONS, retryStrategy: () => null });
+  // Without a listener ioredis prints every error; the caller sees failures through its promises.
+  connection.on("error", () => {});
+  return connection;
+}
+
 /** A reply error from Redis itself (WRONGTYPE, NOSCRIPT, EXECABORT...), as opposed to a transport failure. */
 export function isReplyError(error: unknown): error is Error {
   return error instanceof (ReplyError as typeof Error);
@@ -77,9 +88,7 @@ export async function createRedisPool(
   let closed = false;
 
   const open = async (): Promise<Redis> => {
-    // A dropped exclusive connection is not revived: its MULTI state is gone, so it is simply replaced.
-    const connection = new Redis(redisUrl, { ...BASE_OPTIONS, retryStrategy: () => null });
-    connection.on("error", () => {});
+    const connection = openDedicatedConnection(redisUrl);
     all.add(connection);
     try {
       await connection.connect();

@@ -10,6 +10,7 @@ import { errorJson, type RedisReply, resultJson } from "./reply-json.ts";
 import { BodyError, parseCommandBody, parseCommandListBody } from "./request-body.ts";
 import { createScriptRewriter, type PreparedCommand } from "./script-rewriter.ts";
 import { createStatsRecorder, type UpstashLocalSnapshot, type UpstashLocalStats } from "./stats.ts";
+import { createSubscriptions, type SubscriptionTarget, subscriptionTarget } from "./subscribe.ts";
 
 export type { UpstashLocalSnapshot, UpstashLocalStats } from "./stats.ts";
 
@@ -41,8 +42,11 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** Past this, stop draining an oversized body and drop the connection instead. */
 const DRAIN_LIMIT_BYTES = 4 * MAX_BODY_BYTES;
 
-type Route = "command" | "pipeline" | "multi-exec" | "stats" | "stats-reset";
-const ROUTES: ReadonlyMap<string, { route: Route; method: "GET" | "POST" }> = new Map([
+type Route = "command" | "pipeline" | "multi-exec" | "subscribe" | "stats" | "stats-reset";
+type Target = { route: Route; method: "GET" | "POST" };
+/** POST /subscribe/<channel> and /psubscribe/<pattern>, matched by prefix (subscribe.ts). */
+const SUBSCRIBE_TARGET: Target = { route: "subscribe", method: "POST" };
+const ROUTES: ReadonlyMap<string, Target> = new Map([
   ["/", { route: "command", method: "POST" }],
   ["/pipeline", { route: "pipeline", method: "POST" }],
   ["/multi-exec", { route: "multi-exec", method: "POST" }],
@@ -50,7 +54,8 @@ const ROUTES: ReadonlyMap<string, { route: Route; method: "GET" | "POST" }> = ne
   ["/__stats/reset", { route: "stats-reset", method: "POST" }],
 ]);
 
-type Reply = { status: number; body: string; headers?: Record<string, string> };
+/** A JSON answer, or (`stream`) the go-ahead to answer with a subscription's event stream. */
+type Reply = { status: number; body: string; headers?: Record<string, string>; stream?: SubscriptionTarget };
 type Settled = { ok: true; value: RedisReply } | { ok: false; error: unknown };
 
 const settle = (promise: Promise<unknown>): Promise<Settled> =>
@@ -125,6 +130,7 @@ export async function startUpstashLocal(opts: UpstashLocalOptions): Promise<Upst
   const pool = await createRedisPool(opts.redisUrl);
   const stats = createStatsRecorder(pool.shared);
   const scripts = createScriptRewriter();
+  const subscriptions = createSubscriptions(opts.redisUrl);
   const counters = stats.counters;
   // Read-your-writes: the client echoes this header back; RJS tests expect it to change after writes.
   const syncEpoch = Date.now().toString(36);
@@ -223,14 +229,16 @@ export async function startUpstashLocal(opts: UpstashLocalOptions): Promise<Upst
   const route = async (req: IncomingMessage): Promise<Reply> => {
     const url = new URL(req.url ?? "/", "http://upstash-local");
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
-    const target = ROUTES.get(path);
+    // The raw path: a channel name keeps trailing slashes and dots that URL parsing would rewrite.
+    const subscription = subscriptionTarget((req.url ?? "/").split("?")[0] ?? "/");
+    const target = subscription === undefined ? ROUTES.get(path) : SUBSCRIBE_TARGET;
     const isStats = target?.route === "stats" || target?.route === "stats-reset";
     if (!isStats) counters.http_requests += 1;
     if (target === undefined) {
       return {
         status: 404,
         body: errorJson(
-          `ERR upstash-local: no endpoint ${path} (supported: POST /, /pipeline, /multi-exec; path-style commands and subscribe are not implemented)`,
+          `ERR upstash-local: no endpoint ${path} (supported: POST /, /pipeline, /multi-exec, /subscribe/<channel>, /psubscribe/<pattern>; path-style commands are not implemented)`,
         ),
       };
     }
@@ -263,6 +271,10 @@ export async function startUpstashLocal(opts: UpstashLocalOptions): Promise<Upst
       await stats.ready();
       return { status: 200, body: resultJson(Buffer.from("OK"), false) };
     }
+    if (subscription !== undefined) {
+      counters.commands += 1;
+      return { status: 200, body: "", stream: subscription };
+    }
     const encoding = req.headers["upstash-encoding"];
     const base64 = typeof encoding === "string" && encoding.trim().toLowerCase() === "base64";
     syncSequence += 1;
@@ -280,10 +292,15 @@ export async function startUpstashLocal(opts: UpstashLocalOptions): Promise<Upst
     const path = req.url ?? "/";
     if (reply.status >= 400 && !path.startsWith("/__stats")) counters.errors += 1;
     if (res.headersSent || res.destroyed) return;
+    const syncToken = { "upstash-sync-token": `${syncEpoch}-${syncSequence}` };
+    if (reply.stream !== undefined) {
+      subscriptions.serve(reply.stream, res, syncToken);
+      return;
+    }
     res.writeHead(reply.status, {
       "content-type": "application/json",
       "content-length": Buffer.byteLength(reply.body),
-      "upstash-sync-token": `${syncEpoch}-${syncSequence}`,
+      ...syncToken,
       ...(closing ? { connection: "close" } : {}),
       ...reply.headers,
     });
@@ -326,6 +343,7 @@ export async function startUpstashLocal(opts: UpstashLocalOptions): Promise<Upst
     resetStats: () => stats.reset(),
     async close() {
       closing = true;
+      subscriptions.closeAll();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // In-flight requests get a moment to finish; stragglers (stalled uploads) are cut off.
