@@ -265,14 +265,15 @@ export class TenantBook {
     else this.offline.set(limit.id, { limit, periodId, units });
   }
 
-  /** Positive deltas owed for the current periods of these limits: debts an exchange for them must settle first.
+  /** Deltas owed for the current periods of these limits, which an exchange for them settles first: units admitted
+   * without the store (so no grant ignores them) and allowance given back (so no grant is refused for want of it).
    * They leave the book; the caller owes them back if it cannot send them. */
-  takeDebts(limits: LimitSpec[], now: number): UsageDelta[] {
+  takeOwed(limits: LimitSpec[], now: number): UsageDelta[] {
     const out: UsageDelta[] = [];
     for (const limit of limits) {
       const k = deltaKey(limit.id, grantPeriod(limit, now).id);
       const d = this.owed.get(k);
-      if (d && d.units > 0) {
+      if (d && d.units !== 0) {
         out.push(d);
         this.owed.delete(k);
       }

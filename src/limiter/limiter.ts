@@ -14,7 +14,7 @@ import { Flusher, type WaitUntil } from "./flusher.ts";
 import { leaseItems, rateOf } from "./lease-requests.ts";
 import { decision } from "./limit-states.ts";
 import { Prefetcher } from "./prefetch.ts";
-import { TimeoutError, withTimeout } from "./timeout.ts";
+import { TimeoutError, uncertain, withTimeout } from "./timeout.ts";
 
 export type { WaitUntil };
 
@@ -293,8 +293,7 @@ export class Limiter {
 
   /**
    * One acquire round trip, visible to coalescing requests; null when the store failed or timed out (the breaker
-   * opens). Units admitted without the store in these windows are settled first, so that every grant the store
-   * makes counts them.
+   * opens). What the tenant owes for these windows is settled first, so that every grant the store makes counts it.
    */
   private async exchange(book: TenantBook, items: AcquireItem[], now: number, waitUntil: WaitUntil) {
     const tenant = book.tenant;
@@ -341,10 +340,11 @@ export class Limiter {
     }
   }
 
-  /** Sends the tenant's debts for these windows (units admitted while the store was away); false when they could not
-   * be sent (they stay owed: a positive delta re-sent after an uncertain failure can only over-count). */
+  /** Sends what the tenant owes for these windows (units admitted while the store was away, allowance given back);
+   * false when it could not be sent. Then admissions stay owed (re-sent after an uncertain failure they can only
+   * over-count) and returns are dropped when the store may have applied them (re-sent they could under-count). */
   private async settleDebts(book: TenantBook, items: AcquireItem[], now: number): Promise<boolean> {
-    const debts = book.takeDebts(
+    const debts = book.takeOwed(
       items.map((it) => it.limit),
       now,
     );
@@ -353,8 +353,8 @@ export class Limiter {
     try {
       await withTimeout(this.store.flush({ deltas: debts, nowMs: now }), this.o.storeTimeoutMs);
       return true;
-    } catch {
-      for (const d of debts) this.flusher.owe(d);
+    } catch (err) {
+      for (const d of debts) if (d.units > 0 || !uncertain(err)) this.flusher.owe(d);
       return false;
     }
   }
