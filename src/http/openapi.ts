@@ -1,6 +1,6 @@
 // The OpenAPI 3.1 document of the admin API, /quota/status and /health, generated from the zod schemas the routes
 // validate with (z.toJSONSchema: JSON Schema 2020-12, the dialect of OpenAPI 3.1).
-import { z } from "zod";
+import * as z from "zod";
 import type { AdminSchemas } from "./admin/schemas.ts";
 import {
   adminHealthResponseSchema,

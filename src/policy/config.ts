@@ -1,6 +1,6 @@
 // Worker configuration: the env (wrangler vars and secrets) and the quota policy, validated once per isolate.
 // Any error names the field, e.g. `QUOTA_POLICY.tiers.free.limits.0.limit: Too small: expected number to be >0`.
-import { z } from "zod";
+import * as z from "zod";
 import { type Issue, QuotaGateError } from "../core/errors.ts";
 import { type CompiledPolicy, compilePolicy } from "./compiled-policy.ts";
 import { defaultPolicy } from "./default-policy.ts";

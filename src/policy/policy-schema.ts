@@ -1,6 +1,6 @@
 // The quota policy's schema (zod): tiers, limits, route costs, exempt routes and tenant identification. Strict: an
 // unknown key is an error, so a typo fails at startup instead of silently doing nothing.
-import { z } from "zod";
+import * as z from "zod";
 import { parseWindow } from "./window-spec.ts";
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "use 1-64 letters, digits, '_', '.' or '-'");

@@ -1,6 +1,6 @@
 // Zod schemas of the admin API (requests it validates, responses it returns) and of the public /health and
 // /quota/status: the routes validate with them and /admin/openapi.json is generated from them, so the two agree.
-import { z } from "zod";
+import * as z from "zod";
 import { dayIdFromDate } from "../../algorithms/calendar-window.ts";
 import { decodeUsageCursor } from "../../limiter/usage-report.ts";
 import type { CompiledPolicy } from "../../policy/compiled-policy.ts";
