@@ -10,11 +10,12 @@ import { type Cost, type Decision, type LimitState, type Need, needsOf, type Pla
 import type { Metrics } from "../metrics/metrics.ts";
 import type { AcquireItem, AcquireResult, Store } from "../store/store.ts";
 import { Breaker } from "./breaker.ts";
+import { Exchanges } from "./exchanges.ts";
 import { Flusher, type WaitUntil } from "./flusher.ts";
 import { leaseItems, rateOf } from "./lease-requests.ts";
 import { decision } from "./limit-states.ts";
 import { Prefetcher } from "./prefetch.ts";
-import { TimeoutError, uncertain, withTimeout } from "./timeout.ts";
+import { withTimeout } from "./timeout.ts";
 
 export type { WaitUntil };
 
@@ -57,7 +58,7 @@ export class Limiter {
   private readonly clock: Clock;
   private readonly o: Settings;
   private readonly prefetcher: Prefetcher;
-  private readonly inflight = new Map<string, Promise<AcquireResult>>();
+  private readonly exchanges: Exchanges;
   private id: string | undefined;
 
   constructor(opts: LimiterOptions) {
@@ -97,6 +98,14 @@ export class Limiter {
       metrics: this.metrics,
       breaker: this.breaker,
     });
+    this.exchanges = new Exchanges({
+      store: this.store,
+      metrics: this.metrics,
+      breaker: this.breaker,
+      flusher: this.flusher,
+      storeTimeoutMs: this.o.storeTimeoutMs,
+      caller: () => this.isolateId,
+    });
     this.prefetcher = new Prefetcher({
       store: this.store,
       books: this.books,
@@ -104,7 +113,7 @@ export class Limiter {
       timing: this.o,
       prefetchMs: this.o.prefetchMs,
       caller: () => this.isolateId,
-      busy: (tenant) => this.inflight.has(tenant),
+      busy: (tenant) => this.exchanges.running(tenant) !== undefined,
     });
   }
 
@@ -138,7 +147,7 @@ export class Limiter {
     }
     // Coalesce: while a refill for this tenant is under way, wait for it (bounded) and look again.
     for (let i = 0; i < 4; i++) {
-      const running = this.inflight.get(plan.tenant);
+      const running = this.exchanges.running(plan.tenant);
       if (!running) break;
       try {
         await withTimeout(running, this.o.storeTimeoutMs);
@@ -246,7 +255,7 @@ export class Limiter {
           });
       });
 
-    const res = this.breaker.allows() ? await this.exchange(book, items, now, waitUntil) : null;
+    const res = this.breaker.allows() ? await this.exchanges.run(book, items, now, waitUntil) : null;
     const after = this.clock.now();
     if (res === null) {
       unreserve();
@@ -289,74 +298,6 @@ export class Limiter {
       if (limit.sync === "async") this.countAsync(book, limit, units, after);
     this.books.keep(book, after);
     return decision(plan, book, needs, after, { allowed: true, reason: "ok", local: false });
-  }
-
-  /**
-   * One acquire round trip, visible to coalescing requests; null when the store failed or timed out (the breaker
-   * opens). What the tenant owes for these windows is settled first, so that every grant the store makes counts it.
-   */
-  private async exchange(book: TenantBook, items: AcquireItem[], now: number, waitUntil: WaitUntil) {
-    const tenant = book.tenant;
-    const started = Date.now();
-    const call = this.settleDebts(book, items, now).then((settled) =>
-      settled
-        ? this.store.acquire(tenant, items, now, this.isolateId)
-        : Promise.reject(new Error("debts unsettled")),
-    );
-    this.inflight.set(tenant, call);
-    // The I/O belongs to this request: keep it alive for the waiters even if this request ends first.
-    waitUntil(call.catch(() => undefined));
-    this.metrics.inc("quotagate_store_calls_total", { op: "acquire" });
-    try {
-      const res = await withTimeout(call, this.o.storeTimeoutMs);
-      this.metrics.observe("quotagate_store_latency_seconds", (Date.now() - started) / 1000, {
-        op: "acquire",
-      });
-      this.breaker.success();
-      return res;
-    } catch (err) {
-      this.metrics.inc("quotagate_store_errors_total", { op: "acquire" });
-      this.breaker.failure();
-      // If the store answers after we gave up, its grant is returned rather than stranded.
-      if (err instanceof TimeoutError)
-        call.then(
-          (late) => {
-            if (late.ok)
-              late.items.forEach((g, i) => {
-                if (g.granted > 0)
-                  this.flusher.owe({
-                    tenant,
-                    limit: items[i]!.limit,
-                    periodId: g.periodId,
-                    units: -g.granted,
-                  });
-              });
-          },
-          () => undefined,
-        );
-      return null;
-    } finally {
-      if (this.inflight.get(tenant) === call) this.inflight.delete(tenant);
-    }
-  }
-
-  /** Sends what the tenant owes for these windows (units admitted while the store was away, allowance given back);
-   * false when it could not be sent. Then admissions stay owed (re-sent after an uncertain failure they can only
-   * over-count) and returns are dropped when the store may have applied them (re-sent they could under-count). */
-  private async settleDebts(book: TenantBook, items: AcquireItem[], now: number): Promise<boolean> {
-    const debts = book.takeOwed(
-      items.map((it) => it.limit),
-      now,
-    );
-    if (debts.length === 0) return true;
-    this.metrics.inc("quotagate_store_calls_total", { op: "settle" });
-    try {
-      await withTimeout(this.store.flush({ deltas: debts, nowMs: now }), this.o.storeTimeoutMs);
-      return true;
-    } catch (err) {
-      for (const d of debts) if (d.units > 0 || !uncertain(err)) this.flusher.owe(d);
-      return false;
-    }
   }
 
   /** The store refused: what a concurrent refill brought may still serve; else the denial is cached and reported. */
