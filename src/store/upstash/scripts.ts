@@ -104,7 +104,8 @@ for i = 1, n do
       end
     else
       local nextRoom = it.limit - it.min
-      if nextRoom < 0 or cur == 0 then it.retry = start + size else
+      if nextRoom < 0 then it.retry = -1
+      elseif cur == 0 then it.retry = start + size else
         local e = math.ceil(size - (nextRoom * size) / cur)
         it.retry = start + size + math.min(size, math.max(0, e))
       end
@@ -158,7 +159,7 @@ for i = 1, n do
   out[#out + 1] = it.retry
 end
 return out`;
-export const ACQUIRE_SHA = "2e280911f0823db5cc491bfb94258815a630af3d";
+export const ACQUIRE_SHA = "f0e698d818450a3e8fe43dd3c566d9c42ac57db1";
 
 /**
  * ADJUST: applies usage deltas (lease returns, async counts, fail-open settlements) of many tenants in one call
