@@ -179,8 +179,8 @@ for i = 1, #KEYS do
   if kind == "b" then
     local rate, period, burst = tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]), tonumber(ARGV[b + 6])
     local raw = redis.call("HGET", key, tenant)
-    if units < 0 and not raw then
-      -- a missing bucket is full: a return changes nothing, and writes nothing
+    if units <= 0 and not raw then
+      -- a missing bucket is full: a return (or nothing) changes nothing, and writes nothing
       out[i] = burst
     else
       local milli, rem = refill(raw, rate, period, burst)
@@ -207,7 +207,7 @@ for i = 1, #KEYS do
   end
 end
 return out`;
-export const ADJUST_SHA = "51ef15c286c3991802546ef584c6c9dfac200c0f";
+export const ADJUST_SHA = "2708d92d4f9706127a703e9f6736a27070b8bf65";
 
 /**
  * SIZE: tenants and bytes held by the shards of one usage period, in one round trip.
