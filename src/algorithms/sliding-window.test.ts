@@ -92,8 +92,9 @@ describe("slidingRetryAt", () => {
     expect(availableAt(100, 0, 80, SIZE, now, t - 1)).toBeLessThan(30);
   });
 
-  it("a cost above the limit never fits: it points at the end of the bucket", () => {
-    expect(slidingRetryAt(10, 0, 0, 11, SIZE, T0 + 5)).toBe(T0 + SIZE);
+  it("a cost above the limit never fits: never, as in a calendar window (no Retry-After that cannot help)", () => {
+    expect(slidingRetryAt(10, 0, 0, 11, SIZE, T0 + 5)).toBe(Number.POSITIVE_INFINITY);
+    expect(slidingRetryAt(10, 4, 8, 11, SIZE, T0 + 5)).toBe(Number.POSITIVE_INFINITY);
   });
 
   it("is the earliest instant at which the cost fits (property)", () => {

@@ -33,7 +33,8 @@ export function slidingAvailable(
 
 /**
  * Earliest instant at which `cost` units fit, assuming no other traffic: within the current bucket as the previous
- * bucket's weight decays, else once the current bucket has become the previous one and decayed enough.
+ * bucket's weight decays, else once the current bucket has become the previous one and decayed enough. Never
+ * (Infinity) when the cost exceeds the limit.
  */
 export function slidingRetryAt(
   limit: number,
@@ -53,7 +54,9 @@ export function slidingRetryAt(
   }
   // In the next bucket the current count becomes the previous one: need ceil(cur*(size-e)/size) <= limit - cost.
   const nextRoom = limit - cost;
-  if (nextRoom < 0 || curUsed === 0) return b.endMs;
+  // A cost above the limit never fits, however long one waits (as in a calendar window or a token bucket).
+  if (nextRoom < 0) return Number.POSITIVE_INFINITY;
+  if (curUsed === 0) return b.endMs;
   const e = Math.ceil(sizeMs - (nextRoom * sizeMs) / curUsed);
   return b.endMs + Math.min(sizeMs, Math.max(0, e));
 }

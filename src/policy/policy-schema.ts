@@ -11,7 +11,8 @@ export const limitSchema = z.strictObject({
     const parsed = parseWindow(w);
     if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message });
   }),
-  /** Units per window; for a token bucket it may be left out (it is the burst). */
+  /** Units per window; for a token bucket it may be left out (it is the burst). At most 1e12: counts pass through
+   * Redis Lua as doubles, exact only up to 2^53, and this keeps counts, costs and leases far below that. */
   limit: z.number().int().positive().max(1e12).optional(),
   mode: z.enum(["enforce", "shadow"]).default("enforce"),
   sync: z.enum(["strict", "async"]).default("strict"),

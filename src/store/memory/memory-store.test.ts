@@ -115,17 +115,17 @@ describe("MemoryStore", () => {
       deltas: [
         { tenant: "t_2", limit: perMinute, periodId: MINUTE_ID, units: -2 },
         { tenant: "t_1", limit: perMinute, periodId: "202611231200", units: -2 },
+        { tenant: "t_3", limit: perMinute, periodId: MINUTE_ID, units: 0 },
       ],
       nowMs: NOW,
     });
-    expect(after).toEqual([0, 0]);
+    expect(after).toEqual([0, 0, 0]);
     expect(Object.fromEntries(await usageOf(store, perMinute, MINUTE_ID))).toEqual({ t_1: 2 });
     expect((await usageOf(store, perMinute, "202611231200")).size).toBe(0);
-    // A missing bucket is full: a return changes nothing and writes nothing.
+    // A missing bucket is full: a return (or a zero delta) changes nothing and writes nothing.
     const bucket = limit({ kind: "bucket", rate: 1, periodMs: 1_000, burst: 5 }, 5);
-    expect(
-      await store.flush({ deltas: [{ tenant: "t_1", limit: bucket, periodId: "b", units: -2 }], nowMs: NOW }),
-    ).toEqual([5]);
+    const deltas = [-2, 0].map((units) => ({ tenant: "t_1", limit: bucket, periodId: "b", units }));
+    expect(await store.flush({ deltas, nowMs: NOW })).toEqual([5, 5]);
     expect(await store.usageSize(bucket, "b")).toEqual({ tenants: 0, bytes: 0 });
   });
 

@@ -80,9 +80,9 @@ export class MemoryStore implements Store {
 
   async flush(batch: FlushBatch): Promise<number[]> {
     const out = batch.deltas.map((d) => {
-      // Like the Lua script: a return to a counter that is gone (its period expired, or an admin reset) has
-      // nothing to give back, and one to a missing bucket (full) changes nothing: neither writes.
-      if (d.units < 0 && !this.hasField(d.tenant, d.limit, d.periodId))
+      // Like the Lua script: a return (or a zero delta) to a counter that is gone (its period expired, or an admin
+      // reset) has nothing to give back, and one to a missing bucket (full) changes nothing: neither writes.
+      if (d.units <= 0 && !this.hasField(d.tenant, d.limit, d.periodId))
         return d.limit.window.kind === "bucket" ? d.limit.window.burst : 0;
       const slot = this.loadPeriodSlot(d.tenant, d.limit, d.periodId);
       const next = applyDelta(d.limit, slot, d.units, batch.nowMs);

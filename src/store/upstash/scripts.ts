@@ -104,7 +104,8 @@ for i = 1, n do
       end
     else
       local nextRoom = it.limit - it.min
-      if nextRoom < 0 or cur == 0 then it.retry = start + size else
+      if nextRoom < 0 then it.retry = -1
+      elseif cur == 0 then it.retry = start + size else
         local e = math.ceil(size - (nextRoom * size) / cur)
         it.retry = start + size + math.min(size, math.max(0, e))
       end
@@ -158,7 +159,7 @@ for i = 1, n do
   out[#out + 1] = it.retry
 end
 return out`;
-export const ACQUIRE_SHA = "2e280911f0823db5cc491bfb94258815a630af3d";
+export const ACQUIRE_SHA = "f0e698d818450a3e8fe43dd3c566d9c42ac57db1";
 
 /**
  * ADJUST: applies usage deltas (lease returns, async counts, fail-open settlements) of many tenants in one call
@@ -178,8 +179,8 @@ for i = 1, #KEYS do
   if kind == "b" then
     local rate, period, burst = tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]), tonumber(ARGV[b + 6])
     local raw = redis.call("HGET", key, tenant)
-    if units < 0 and not raw then
-      -- a missing bucket is full: a return changes nothing, and writes nothing
+    if units <= 0 and not raw then
+      -- a missing bucket is full: a return (or nothing) changes nothing, and writes nothing
       out[i] = burst
     else
       local milli, rem = refill(raw, rate, period, burst)
@@ -206,7 +207,7 @@ for i = 1, #KEYS do
   end
 end
 return out`;
-export const ADJUST_SHA = "51ef15c286c3991802546ef584c6c9dfac200c0f";
+export const ADJUST_SHA = "2708d92d4f9706127a703e9f6736a27070b8bf65";
 
 /**
  * SIZE: tenants and bytes held by the shards of one usage period, in one round trip.
