@@ -66,6 +66,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
         ok: true,
         method: req.method,
         path,
+        target,
         query: url.search,
         headers: req.headers,
         body_bytes: size,

@@ -85,11 +85,12 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.all("*", async (c) => {
     const req = c.req.raw;
     const path = new URL(req.url).pathname;
-    if (!config.enabled || policy.isExempt(path))
-      return proxyToOrigin(req, config.originUrl, { dropHeaders: ADMIN_HEADERS });
+    const route = policy.normalisePath(path);
+    if (!config.enabled || policy.isExempt(route))
+      return proxyToOrigin(req, config.originUrl, { path: route.forward, dropHeaders: ADMIN_HEADERS });
     const id = await identify(req, policy.policy.identity, config.jwtSecret);
     const plan = await planOf(id);
-    const decision: Decision = await limiter.decide(plan, policy.price(req.method, path), waitUntilOf(c));
+    const decision: Decision = await limiter.decide(plan, policy.price(req.method, route), waitUntilOf(c));
     const headers = rateLimitHeaders(decision, clock.now());
     if (!decision.allowed) {
       if (decision.reason === "store_unavailable") {
@@ -126,6 +127,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
       );
     }
     const res = await proxyToOrigin(req, config.originUrl, {
+      path: route.forward,
       tenant: plan.tenant,
       dropHeaders: ADMIN_HEADERS,
     });

@@ -23,16 +23,18 @@ export function stripHopByHop(headers: Headers): Headers {
   return headers;
 }
 
-export function originUrl(origin: URL, incoming: URL): URL {
+export function originUrl(origin: URL, incoming: URL, path = incoming.pathname): URL {
   // Set the path, never resolve it against the origin: a path like `//evil.example/x` would resolve as a
   // scheme-relative URL and send the request (credentials included) to another host.
   const target = new URL(origin);
-  target.pathname = `${origin.pathname.replace(/\/$/, "")}${incoming.pathname}`;
+  target.pathname = `${origin.pathname.replace(/\/$/, "")}${path}`;
   target.search = incoming.search;
   return target;
 }
 
 export interface ProxyContext {
+  /** The path to ask the origin for (the normalised path the request was priced by); default: as received. */
+  path?: string;
   tenant?: string;
   /** Headers of this gateway that must not reach the origin (admin credentials). */
   dropHeaders?: string[];
@@ -40,7 +42,7 @@ export interface ProxyContext {
 
 export async function proxyToOrigin(req: Request, origin: URL, ctx: ProxyContext = {}): Promise<Response> {
   const incoming = new URL(req.url);
-  const target = originUrl(origin, incoming);
+  const target = originUrl(origin, incoming, ctx.path);
   const headers = stripHopByHop(new Headers(req.headers));
   headers.delete("host");
   for (const h of ctx.dropHeaders ?? []) headers.delete(h);

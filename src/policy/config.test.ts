@@ -89,7 +89,7 @@ describe("parseConfig: the default policy", () => {
     const c = parseConfig({ ORIGIN_URL });
     expect(c.policy.tierNames).toEqual(["free", "pro", "enterprise"]);
     expect(c.policy.policy.defaultTier).toBe("free");
-    expect(c.policy.isExempt("/health")).toBe(true);
+    expect(c.policy.isExempt(c.policy.normalisePath("/health"))).toBe(true);
   });
 
   it("an empty QUOTA_POLICY keeps the default", () => {
@@ -212,6 +212,30 @@ describe("parseConfig: every invalid configuration names its field", () => {
       withPolicy({ ...minimal(), routes: [{ method: "get", path: "/x", cost: { requests: 2 } }] }),
       "QUOTA_POLICY.routes.0.method",
       /upper-case HTTP method/,
+    ],
+    [
+      "a route pattern that no normalised path can match",
+      withPolicy({ ...minimal(), routes: [{ path: "/v1//chat/", cost: { requests: 2 } }] }),
+      "QUOTA_POLICY.routes.0.path",
+      /"\/v1\/chat"/,
+    ],
+    [
+      "an exempt pattern with ;params",
+      withPolicy({ ...minimal(), exempt: ["/health", "/public;v=1/*"] }),
+      "QUOTA_POLICY.exempt.1",
+      /"\/public\/\*"/,
+    ],
+    [
+      "an unknown encodedSlashes choice",
+      withPolicy({ ...minimal(), paths: { encodedSlashes: "decode" } }),
+      "QUOTA_POLICY.paths.encodedSlashes",
+      /expected one of/,
+    ],
+    [
+      "a typo in paths",
+      withPolicy({ ...minimal(), paths: { caseSensitve: true } }),
+      "QUOTA_POLICY.paths",
+      /caseSensitve/,
     ],
     [
       "JWT enabled without JWT_SECRET",

@@ -1,6 +1,7 @@
-// The quota policy's schema (zod): tiers, limits, route costs, exempt routes and tenant identification. Strict: an
-// unknown key is an error, so a typo fails at startup instead of silently doing nothing.
+// The quota policy's schema (zod): tiers, limits, route costs, exempt routes, path matching and tenant
+// identification. Strict: an unknown key is an error, so a typo fails at startup instead of silently doing nothing.
 import { z } from "zod";
+import { patternProblem } from "../http/path.ts";
 import { parseWindow } from "./window-spec.ts";
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "use 1-64 letters, digits, '_', '.' or '-'");
@@ -37,13 +38,28 @@ export const overridesSchema = z.strictObject({
   failure: z.enum(["open", "closed"]).optional(),
 });
 
+/** A route or exempt pattern: a normalised path where `*` matches any run of characters. */
+const pathPattern = z
+  .string()
+  .startsWith("/")
+  .superRefine((p, ctx) => {
+    const problem = patternProblem(p);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
 export const routeRuleSchema = z.strictObject({
   method: z
     .string()
     .regex(/^(\*|[A-Z]+)$/, 'an upper-case HTTP method or "*"')
     .default("*"),
-  path: z.string().startsWith("/"),
+  path: pathPattern,
   cost: z.record(name, z.number().int().min(0).max(1e9)),
+});
+
+/** How request paths are compared with route and exempt patterns (see src/http/path.ts). */
+export const pathsSchema = z.strictObject({
+  caseSensitive: z.boolean().default(false),
+  encodedSlashes: z.enum(["refuse", "keep"]).default("refuse"),
 });
 
 const idPattern = z.string().regex(/^[\x21-\x7e]{1,64}$/, "printable ASCII without spaces");
@@ -110,7 +126,8 @@ export const policySchema = z
       .record(idPattern, z.strictObject({ tier: name, overrides: overridesSchema.optional() }))
       .default({}),
     routes: z.array(routeRuleSchema).default([]),
-    exempt: z.array(z.string().startsWith("/")).default(["/health"]),
+    exempt: z.array(pathPattern).default(["/health"]),
+    paths: pathsSchema.prefault({}),
     identity: identitySchema.prefault({}),
     failure: z.enum(["open", "closed"]).default("open"),
   })
