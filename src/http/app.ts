@@ -4,6 +4,7 @@ import type { Decision } from "../core/quota.ts";
 import type { Deps } from "../deps.ts";
 import { loadPlan } from "../limiter/plans.ts";
 import { createAdminRoutes } from "./admin/routes.ts";
+import { proxiedPath } from "./edge.ts";
 import { type Identity, identify } from "./identity.ts";
 import { limitUsage } from "./limit-usage.ts";
 import { problem, problemFromError } from "./problem.ts";
@@ -26,8 +27,6 @@ function waitUntilOf(c: Ctx): (p: Promise<unknown>) => void {
     };
   }
 }
-
-const ADMIN_HEADERS = ["x-admin-key"];
 
 export function createApp(deps: Deps): Hono<AppEnv> {
   const { config, limiter, store, clock } = deps;
@@ -85,9 +84,9 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.all("*", async (c) => {
     const req = c.req.raw;
     const path = new URL(req.url).pathname;
-    const route = policy.normalisePath(path);
+    const route = proxiedPath(req, policy);
     if (!config.enabled || policy.isExempt(route))
-      return proxyToOrigin(req, config.originUrl, { path: route.forward, dropHeaders: ADMIN_HEADERS });
+      return proxyToOrigin(req, config.originUrl, { path: route.forward, adminToken: config.adminToken });
     const id = await identify(req, policy.policy.identity, config.jwtSecret);
     const plan = await planOf(id);
     const decision: Decision = await limiter.decide(plan, policy.price(req.method, route), waitUntilOf(c));
@@ -129,7 +128,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     const res = await proxyToOrigin(req, config.originUrl, {
       path: route.forward,
       tenant: plan.tenant,
-      dropHeaders: ADMIN_HEADERS,
+      adminToken: config.adminToken,
     });
     for (const [k, v] of headers) res.headers.set(k, v);
     return res;

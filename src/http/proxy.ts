@@ -1,5 +1,7 @@
 // Reverse proxy to the origin: bodies streamed both ways, redirects passed back (never followed), hop-by-hop headers
-// stripped both ways (RFC 9110 §7.6.1), client address forwarded from CF-Connecting-IP only.
+// stripped both ways (RFC 9110 §7.6.1), client address forwarded from CF-Connecting-IP only, the gateway's admin
+// credential never forwarded.
+import { digestsEqual } from "./admin/auth.ts";
 import { problem } from "./problem.ts";
 
 const HOP_BY_HOP = [
@@ -32,12 +34,33 @@ export function originUrl(origin: URL, incoming: URL, path = incoming.pathname):
   return target;
 }
 
+const sha256 = async (text: string) =>
+  new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+
+/** SHA-256 of the admin token, computed on first use (Workers restrict what runs at global scope). */
+let adminDigest: { token: string; digest: Promise<Uint8Array> } | undefined;
+
+/** Removes the admin credential: X-Admin-Key always, Authorization when its bearer token is the admin token (compared
+ * in constant time). Any other Authorization (a tenant's JWT, Basic credentials for the origin) passes. */
+export async function dropAdminCredentials(headers: Headers, adminToken: string | null): Promise<void> {
+  headers.delete("x-admin-key");
+  const auth = headers.get("authorization");
+  if (adminToken === null || auth === null) return;
+  const bearer = /^Bearer(?:\s+(.*))?$/i.exec(auth.trim());
+  if (!bearer) return;
+  if (adminDigest?.token !== adminToken) adminDigest = { token: adminToken, digest: sha256(adminToken) };
+  if (digestsEqual(await sha256((bearer[1] ?? "").trim()), await adminDigest.digest))
+    headers.delete("authorization");
+}
+
 export interface ProxyContext {
   /** The path to ask the origin for (the normalised path the request was priced by); default: as received. */
   path?: string;
   tenant?: string;
-  /** Headers of this gateway that must not reach the origin (admin credentials). */
+  /** Headers of this gateway that must not reach the origin. */
   dropHeaders?: string[];
+  /** The admin token (ADMIN_TOKEN): an Authorization bearing it is removed, like X-Admin-Key. */
+  adminToken?: string | null;
 }
 
 export async function proxyToOrigin(req: Request, origin: URL, ctx: ProxyContext = {}): Promise<Response> {
@@ -46,6 +69,7 @@ export async function proxyToOrigin(req: Request, origin: URL, ctx: ProxyContext
   const headers = stripHopByHop(new Headers(req.headers));
   headers.delete("host");
   for (const h of ctx.dropHeaders ?? []) headers.delete(h);
+  await dropAdminCredentials(headers, ctx.adminToken ?? null);
   for (const [k] of [...headers]) if (k.startsWith("x-quotagate-")) headers.delete(k);
   const clientIp = req.headers.get("cf-connecting-ip");
   // Client-supplied X-Forwarded-For can be forged; the edge's CF-Connecting-IP cannot.

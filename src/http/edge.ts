@@ -1,0 +1,19 @@
+// The gateway's checks on a request bound for the origin: its normalised path (the one pricing, exemptions and the
+// admin check use), never an admin path.
+import { QuotaGateError } from "../core/errors.ts";
+import type { CompiledPolicy } from "../policy/compiled-policy.ts";
+import { isAdminPath, type RequestPath } from "./path.ts";
+
+/** The normalised path of a request the catch-all route would proxy; throws a 4xx QuotaGateError for one that must
+ * not reach the origin. Admin paths reach here only when spelled other than the admin router's routes
+ * (`//admin/...`, `/ADMIN/...`, `/admin;x/...`): they are refused, never proxied with their admin credentials. */
+export function proxiedPath(req: Request, policy: CompiledPolicy): RequestPath {
+  const path = policy.normalisePath(new URL(req.url).pathname);
+  if (isAdminPath(path)) {
+    throw new QuotaGateError(
+      "not_found",
+      "no such route: admin routes are served only at their exact paths (e.g. /admin/quota/stats) and never proxied",
+    );
+  }
+  return path;
+}
