@@ -44,6 +44,13 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     res.end();
     return;
   }
+  if (path.endsWith("/redirect-to")) {
+    // An absolute redirect naming the origin itself, as origins unaware of the gateway in front of them send.
+    const to = `http://${req.headers.host}${url.searchParams.get("to") ?? "/internal/elsewhere"}`;
+    res.writeHead(302, { location: to, "content-location": to, "x-origin": "demo" });
+    res.end();
+    return;
+  }
   const status = /^\/status\/(\d{3})$/.exec(path);
   if (status) {
     res.writeHead(Number(status[1]), { "content-type": "application/json", "x-origin": "demo" });

@@ -1,6 +1,7 @@
-// Reverse proxy to the origin: bodies streamed both ways, redirects passed back (never followed), hop-by-hop headers
-// stripped both ways (RFC 9110 §7.6.1), client address forwarded from CF-Connecting-IP only, the gateway's admin
-// credential never forwarded.
+// Reverse proxy to the origin: bodies streamed both ways, redirects passed back (never followed) with the origin's
+// address rewritten to the gateway's, hop-by-hop headers stripped both ways (RFC 9110 §7.6.1), client address
+// forwarded from CF-Connecting-IP only, the gateway's admin credential never forwarded, the origin's address never
+// in an error a client sees.
 import { digestsEqual } from "./admin/auth.ts";
 import { problem } from "./problem.ts";
 
@@ -53,6 +54,31 @@ export async function dropAdminCredentials(headers: Headers, adminToken: string 
     headers.delete("authorization");
 }
 
+/** A Location or Content-Location naming the origin, rewritten to name the gateway the client addressed (the origin's
+ * path prefix removed); relative values and other hosts' URLs are left as they are. */
+export function rewriteOriginLocation(value: string, origin: URL, gateway: URL): string {
+  if (!/^([a-z][a-z0-9+.-]*:)?\/\//i.test(value.trim())) return value;
+  let url: URL;
+  try {
+    url = new URL(value.trim(), origin);
+  } catch {
+    return value;
+  }
+  if (url.origin !== origin.origin) return value;
+  const prefix = origin.pathname.replace(/\/$/, "");
+  const path =
+    prefix && (url.pathname === prefix || url.pathname.startsWith(`${prefix}/`))
+      ? url.pathname.slice(prefix.length) || "/"
+      : url.pathname;
+  return `${gateway.origin}${path}${url.search}${url.hash}`;
+}
+
+/** The 502 a client gets: what failed, never where the origin is (that goes to the worker's log). */
+function originFailure(detail: string, logged: string, instance: string): Response {
+  console.error(`quotagate: ${logged}`);
+  return problem("origin_unreachable", detail, { instance });
+}
+
 export interface ProxyContext {
   /** The path to ask the origin for (the normalised path the request was priced by); default: as received. */
   path?: string;
@@ -92,26 +118,25 @@ export async function proxyToOrigin(req: Request, origin: URL, ctx: ProxyContext
       redirect: "manual",
     });
   } catch (err) {
-    return problem(
-      "origin_unreachable",
-      `the origin ${origin.host} could not be reached: ${(err as Error).message}`,
-      {
-        instance: incoming.pathname,
-      },
+    return originFailure(
+      "the origin could not be reached",
+      `origin ${origin.host} unreachable: ${(err as Error).message}`,
+      incoming.pathname,
     );
   }
   if (res.status < 200 || res.status > 599) {
     // A Workers Response cannot carry this status (it throws a RangeError): an invalid answer, so 502 (RFC 9110 §15.6.3).
     await res.body?.cancel();
-    return problem(
-      "origin_unreachable",
-      `the origin ${origin.host} answered with status ${res.status}, which cannot be relayed`,
-      { instance: incoming.pathname },
+    return originFailure(
+      `the origin answered with status ${res.status}, which cannot be relayed`,
+      `origin ${origin.host} answered with status ${res.status}`,
+      incoming.pathname,
     );
   }
-  return new Response(res.body, {
-    status: res.status,
-    statusText: res.statusText,
-    headers: stripHopByHop(new Headers(res.headers)),
-  });
+  const out = stripHopByHop(new Headers(res.headers));
+  for (const name of ["location", "content-location"]) {
+    const value = out.get(name);
+    if (value !== null) out.set(name, rewriteOriginLocation(value, origin, incoming));
+  }
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
 }
