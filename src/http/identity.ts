@@ -1,8 +1,9 @@
 // Tenant identification: API key, JWT claim, trusted header or client IP, in the order the policy gives. The first
 // credential present decides; a present but invalid credential is refused (never silently downgraded to the IP).
+// Tenant ids starting with `ip:` are the IP mode's: no other credential may name one.
 import { verify } from "hono/jwt";
 import { QuotaGateError } from "../core/errors.ts";
-import type { Policy } from "../policy/policy-schema.ts";
+import { type Policy, RESERVED_TENANT_PREFIX } from "../policy/policy-schema.ts";
 
 export interface Identity {
   tenant: string;
@@ -28,6 +29,19 @@ export function validateTenantId(id: string, source: string, maxLength: number):
         `${source} contains a control, space or non-printable character (code 0x${c.toString(16).padStart(2, "0")}) at position ${i}; use printable ASCII`,
       );
     }
+  }
+  return id;
+}
+
+/** A tenant id a client's credential names (JWT claim or trusted header): valid, and not in the IP namespace, where
+ * it would spend another client's per-address quota. */
+function namedTenantId(id: string, source: string, maxLength: number): string {
+  validateTenantId(id, source, maxLength);
+  if (RESERVED_TENANT_PREFIX.test(id)) {
+    throw new QuotaGateError(
+      "tenant_invalid",
+      `${source} names "${id.slice(0, 3)}…": the "ip:" prefix is reserved for tenants identified by client IP`,
+    );
   }
   return id;
 }
@@ -80,7 +94,7 @@ export async function identify(
       }
       const tier = identity.jwt.tierClaim ? payload[identity.jwt.tierClaim] : undefined;
       return {
-        tenant: validateTenantId(String(claim), `JWT claim "${identity.jwt.claim}"`, max),
+        tenant: namedTenantId(String(claim), `JWT claim "${identity.jwt.claim}"`, max),
         via: "jwt",
         ...(typeof tier === "string" ? { tierHint: tier } : {}),
       };
@@ -88,7 +102,7 @@ export async function identify(
     if (mode === "header" && identity.header.enabled) {
       const id = req.headers.get(identity.header.name);
       if (id === null) continue;
-      return { tenant: validateTenantId(id.trim(), identity.header.name, max), via: "header" };
+      return { tenant: namedTenantId(id.trim(), identity.header.name, max), via: "header" };
     }
     if (mode === "ip" && identity.ip.enabled) {
       const ip = req.headers.get("cf-connecting-ip");

@@ -238,6 +238,21 @@ describe("parseConfig: every invalid configuration names its field", () => {
       /caseSensitve/,
     ],
     [
+      "an API key naming a tenant in the IP namespace",
+      withPolicy({
+        ...minimal(),
+        identity: { apiKey: { enabled: true, keys: { ["a".repeat(64)]: { tenant: "ip:203.0.113.7" } } } },
+      }),
+      `QUOTA_POLICY.identity.apiKey.keys.${"a".repeat(64)}.tenant`,
+      /"ip:" prefix is reserved/,
+    ],
+    [
+      "a static tenant in the IP namespace (any case)",
+      withPolicy({ ...minimal(), tenants: { "IP:203.0.113.7": { tier: "basic" } } }),
+      "QUOTA_POLICY.tenants.IP:203.0.113.7",
+      /"ip:" prefix is reserved/,
+    ],
+    [
       "JWT enabled without JWT_SECRET",
       withPolicy({ ...minimal(), identity: { jwt: { enabled: true } } }),
       "JWT_SECRET",

@@ -62,7 +62,16 @@ export const pathsSchema = z.strictObject({
   encodedSlashes: z.enum(["refuse", "keep"]).default("refuse"),
 });
 
-const idPattern = z.string().regex(/^[\x21-\x7e]{1,64}$/, "printable ASCII without spaces");
+/** Tenant ids starting with `ip:` (any case) belong to the client-IP mode: no other credential may name one. */
+export const RESERVED_TENANT_PREFIX = /^ip:/i;
+
+const idPattern = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,64}$/, "printable ASCII without spaces")
+  .refine(
+    (id) => !RESERVED_TENANT_PREFIX.test(id),
+    'the "ip:" prefix is reserved for tenants identified by client IP',
+  );
 
 export const identitySchema = z.strictObject({
   /** Which credential is looked at first; the first one present decides. */
