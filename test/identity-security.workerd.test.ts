@@ -64,3 +64,26 @@ describe("the ip: namespace", () => {
     ]);
   });
 });
+
+describe("an empty bearer token", () => {
+  it("is refused with 401, never downgraded to the next mode or the client IP", async () => {
+    const w = allModes();
+    for (const auth of ["Bearer", "Bearer ", "bearer    ", "BEARER\t"]) {
+      const res = await w.fetch("/v1/x", {
+        headers: { Authorization: auth, "X-Tenant-ID": "t-fallback", ...CLIENT_IP },
+      });
+      const problem = await expectProblem(res, 401);
+      expect(problem.type).toBe("urn:quotagate:problem:unauthenticated");
+      expect(problem.detail).toBe("empty bearer token in Authorization");
+    }
+    const status = await quotaStatus({ headers: CLIENT_IP }, w.fetch);
+    expect(status.limits.map((l) => l.used)).toEqual([0, 0]);
+  });
+
+  it("is refused on /quota/status too", async () => {
+    await expectProblem(
+      await allModes().fetch("/quota/status", { headers: { Authorization: "Bearer", ...CLIENT_IP } }),
+      401,
+    );
+  });
+});

@@ -69,8 +69,11 @@ export async function identify(
     }
     if (mode === "jwt" && identity.jwt.enabled && jwtSecret) {
       const auth = req.headers.get("authorization");
-      if (auth === null || !/^bearer /i.test(auth)) continue;
-      const token = auth.slice(7).trim();
+      // `Bearer` with nothing after it (runtimes trim the trailing space) is a credential too: an empty one.
+      const bearer = auth === null ? null : /^bearer(?:[ \t]+(.*))?$/is.exec(auth.trim());
+      if (bearer === null) continue;
+      const token = (bearer[1] ?? "").trim();
+      if (token === "") throw new QuotaGateError("unauthenticated", "empty bearer token in Authorization");
       if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) {
         throw new QuotaGateError("unauthenticated", "malformed JWT: expected three base64url segments");
       }
