@@ -4,8 +4,10 @@
 import { env } from "cloudflare:workers";
 import { sign } from "hono/jwt";
 import { describe, expect, it } from "vitest";
+import type { Policy } from "../src/policy/policy-schema.ts";
 import {
   expectProblem,
+  FROZEN_AT_MS,
   originEcho,
   policyJson,
   quotaStatus,
@@ -85,5 +87,125 @@ describe("an empty bearer token", () => {
       await allModes().fetch("/quota/status", { headers: { Authorization: "Bearer", ...CLIENT_IP } }),
       401,
     );
+  });
+});
+
+describe("JWT claims", () => {
+  const NOW = Math.floor(FROZEN_AT_MS / 1000);
+  const ISSUER = "https://auth.internal.example";
+  const AUDIENCE = "quotagate-api";
+  const jwtWorker = (jwt: Record<string, unknown> = {}) =>
+    workerWith({
+      QUOTA_POLICY: policyJson({
+        identity: { jwt: { enabled: true, issuer: ISSUER, audience: AUDIENCE, ...jwt } },
+      }),
+    });
+  const claims = (extra: Record<string, unknown> = {}) => ({
+    sub: "acme-claims",
+    iss: ISSUER,
+    aud: AUDIENCE,
+    ...extra,
+  });
+
+  /** 401, saying why, quoting neither the token nor what the gateway expects. */
+  async function refused(w: ReturnType<typeof jwtWorker>, token: string, why: RegExp): Promise<void> {
+    const problem = await expectProblem(await w.fetch("/v1/x", { headers: bearer(token) }), 401);
+    expect(problem.type).toBe("urn:quotagate:problem:unauthenticated");
+    expect(problem.detail).toMatch(why);
+    const text = JSON.stringify(problem);
+    for (const secret of [token, token.split(".")[1]!, ISSUER, AUDIENCE]) expect(text).not.toContain(secret);
+  }
+
+  it("accepts a token from the configured issuer for the configured audience (string or list)", async () => {
+    const w = jwtWorker();
+    for (const aud of [AUDIENCE, ["other", AUDIENCE]]) {
+      const token = await sign(claims({ aud, iat: NOW - 60, nbf: NOW - 60, exp: NOW + 60 }), env.JWT_SECRET);
+      const echo = await originEcho(await w.fetch("/v1/x", { headers: bearer(token) }));
+      expect(echo.headers["x-quotagate-tenant"]).toBe("acme-claims");
+    }
+  });
+
+  it("refuses another issuer, or none", async () => {
+    const w = jwtWorker();
+    await refused(w, await sign(claims({ iss: "https://evil.example" }), env.JWT_SECRET), /issuer/);
+    await refused(w, await sign(claims({ iss: undefined }), env.JWT_SECRET), /issuer/);
+  });
+
+  it("refuses another audience, or none", async () => {
+    const w = jwtWorker();
+    await refused(w, await sign(claims({ aud: "other-api" }), env.JWT_SECRET), /audience/);
+    await refused(w, await sign(claims({ aud: ["a", "b"] }), env.JWT_SECRET), /audience/);
+    await refused(w, await sign(claims({ aud: undefined }), env.JWT_SECRET), /audience/);
+  });
+
+  it("refuses a token not valid yet (nbf), issued in the future (iat), or expired (exp)", async () => {
+    const w = jwtWorker();
+    await refused(w, await sign(claims({ nbf: NOW + 30 }), env.JWT_SECRET), /not valid before/);
+    await refused(w, await sign(claims({ iat: NOW + 30 }), env.JWT_SECRET), /issued in the future/);
+    await refused(w, await sign(claims({ exp: NOW }), env.JWT_SECRET), /expired/);
+    await refused(w, await sign(claims({ nbf: "soon" }), env.JWT_SECRET), /"nbf"/);
+  });
+
+  it("allows the configured clock tolerance, and no more", async () => {
+    const w = jwtWorker({ clockToleranceSec: 30 });
+    for (const extra of [{ iat: NOW + 30 }, { nbf: NOW + 30 }, { exp: NOW - 29 }]) {
+      await originEcho(
+        await w.fetch("/v1/x", { headers: bearer(await sign(claims(extra), env.JWT_SECRET)) }),
+      );
+    }
+    await refused(w, await sign(claims({ iat: NOW + 31 }), env.JWT_SECRET), /issued in the future/);
+    await refused(w, await sign(claims({ exp: NOW - 30 }), env.JWT_SECRET), /expired/);
+  });
+
+  it("checks the signature before any claim: a forged token learns nothing about the expected claims", async () => {
+    const w = jwtWorker();
+    const forged = await sign(
+      claims({ iss: "https://guess.example", exp: NOW - 100 }),
+      "not-the-secret-0123456789",
+    );
+    await refused(w, forged, /signature/);
+  });
+});
+
+describe("a custom identity order", () => {
+  type Order = Policy["identity"]["order"];
+  const ordered = (order: Order) =>
+    workerWith({
+      QUOTA_POLICY: policyJson({
+        identity: {
+          order,
+          jwt: { enabled: true },
+          header: { enabled: true },
+          ip: { enabled: true, tier: "free" },
+        },
+      }),
+    });
+
+  it("lets the first mode listed decide when several credentials are present", async () => {
+    const token = await sign({ sub: "from-jwt" }, env.JWT_SECRET);
+    const headers = { ...bearer(token), "X-Tenant-ID": "from-header", ...CLIENT_IP };
+    const cases: Array<[Order, string, string]> = [
+      [["header", "jwt", "ip"], "from-header", "header"],
+      [["jwt", "header", "ip"], "from-jwt", "jwt"],
+      [["ip", "jwt", "header"], "ip:203.0.113.7", "ip"],
+    ];
+    for (const [order, tenant, via] of cases) {
+      const status = await quotaStatus({ headers }, ordered(order).fetch);
+      expect(status, order.join(",")).toMatchObject({ tenant, identified_by: via });
+    }
+  });
+
+  it("never consults a mode left out of the order, even when enabled", async () => {
+    const problem = await expectProblem(
+      await ordered(["jwt"]).fetch("/v1/x", { headers: { "X-Tenant-ID": "from-header", ...CLIENT_IP } }),
+      401,
+    );
+    expect(problem.type).toBe("urn:quotagate:problem:tenant-missing");
+  });
+
+  it("still refuses a bad credential of a later mode only when no earlier one is present", async () => {
+    const w = ordered(["header", "jwt"]);
+    await originEcho(await w.fetch("/v1/x", { headers: { "X-Tenant-ID": "t-first", ...bearer("garbage") } }));
+    await expectProblem(await w.fetch("/v1/x", { headers: bearer("garbage") }), 401);
   });
 });

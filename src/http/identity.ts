@@ -1,9 +1,10 @@
 // Tenant identification: API key, JWT claim, trusted header or client IP, in the order the policy gives. The first
 // credential present decides; a present but invalid credential is refused (never silently downgraded to the IP).
 // Tenant ids starting with `ip:` are the IP mode's: no other credential may name one.
-import { verify } from "hono/jwt";
+import { systemClock } from "../core/clock.ts";
 import { QuotaGateError } from "../core/errors.ts";
 import { type Policy, RESERVED_TENANT_PREFIX } from "../policy/policy-schema.ts";
+import { verifyJwt } from "./jwt.ts";
 
 export interface Identity {
   tenant: string;
@@ -55,6 +56,7 @@ export async function identify(
   req: Request,
   identity: Policy["identity"],
   jwtSecret: string | null,
+  nowMs: number = systemClock.now(),
 ): Promise<Identity> {
   const max = identity.maxIdLength;
   for (const mode of identity.order) {
@@ -77,17 +79,7 @@ export async function identify(
       if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) {
         throw new QuotaGateError("unauthenticated", "malformed JWT: expected three base64url segments");
       }
-      let payload: Record<string, unknown>;
-      try {
-        payload = await verify(token, jwtSecret, {
-          alg: "HS256",
-          ...(identity.jwt.issuer ? { iss: identity.jwt.issuer } : {}),
-          ...(identity.jwt.audience ? { aud: identity.jwt.audience } : {}),
-        });
-      } catch (err) {
-        const why = (err as Error).name?.replace(/^Jwt/, "") || "invalid";
-        throw new QuotaGateError("unauthenticated", `JWT rejected (${why}): ${(err as Error).message}`);
-      }
+      const payload = await verifyJwt(token, jwtSecret, identity.jwt, nowMs);
       const claim = payload[identity.jwt.claim];
       if (typeof claim !== "string" && typeof claim !== "number") {
         throw new QuotaGateError(

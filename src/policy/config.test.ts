@@ -253,6 +253,12 @@ describe("parseConfig: every invalid configuration names its field", () => {
       /"ip:" prefix is reserved/,
     ],
     [
+      "a JWT clock tolerance over 5 minutes",
+      withPolicy({ ...minimal(), identity: { jwt: { clockToleranceSec: 3600 } } }),
+      "QUOTA_POLICY.identity.jwt.clockToleranceSec",
+      /too big/i,
+    ],
+    [
       "JWT enabled without JWT_SECRET",
       withPolicy({ ...minimal(), identity: { jwt: { enabled: true } } }),
       "JWT_SECRET",

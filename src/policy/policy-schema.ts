@@ -113,8 +113,12 @@ export const identitySchema = z.strictObject({
       claim: z.string().min(1).default("sub"),
       /** Optional claim naming the tenant's tier. */
       tierClaim: z.string().min(1).optional(),
-      issuer: z.string().optional(),
-      audience: z.string().optional(),
+      /** Required `iss`, when set. */
+      issuer: z.string().min(1).optional(),
+      /** Required in `aud` (a string or a list), when set. */
+      audience: z.string().min(1).optional(),
+      /** Seconds of clock difference with the token issuer allowed for exp, nbf and iat. */
+      clockToleranceSec: z.number().int().min(0).max(300).default(0),
     })
     .prefault({}),
   ip: z
