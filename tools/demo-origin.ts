@@ -65,8 +65,10 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, {
       "content-type": "application/json",
       "x-origin": "demo",
-      connection: "keep-alive",
+      // A header this hop alone is meant to see: the gateway must not relay it to the client (RFC 9110 §7.6.1).
+      connection: "keep-alive, X-Origin-Hop",
       "keep-alive": "timeout=5",
+      "x-origin-hop": "origin-only",
     });
     res.end(
       JSON.stringify({
