@@ -1,6 +1,6 @@
 // The real bundle in workerd, addressed over a socket with hand-written HTTP/1.1 (what fetch() and the in-process
-// test harness cannot send): headers named in Connection stay on their hop both ways. The loopback demo origin echoes
-// what it received.
+// test harness cannot send): headers named in Connection stay on their hop both ways, and a GET or HEAD that carries
+// a body is refused instead of reaching the origin without it. The loopback demo origin echoes what it received.
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DemoOrigin, startDemoOrigin } from "../tools/demo-origin.ts";
@@ -43,7 +43,10 @@ const echoOf = (a: RawAnswer) => {
 beforeAll(async () => {
   origin = await startDemoOrigin(0);
   const script = await buildWorker();
-  gateway = await startIsolates(1, script, { ORIGIN_URL: origin.url, ADMIN_TOKEN: "runtime-http-admin-token" });
+  gateway = await startIsolates(1, script, {
+    ORIGIN_URL: origin.url,
+    ADMIN_TOKEN: "runtime-http-admin-token",
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -99,5 +102,38 @@ describe("headers named in Connection", () => {
     echoOf(answer);
     expect(answer.headers["x-origin-hop"]).toBeUndefined();
     expect(answer.headers["keep-alive"]).toBeUndefined();
+  });
+});
+
+describe("GET and HEAD with a body", () => {
+  it("are refused with 400 problem+json before the origin", async () => {
+    const before = origin.requests();
+    const cases: Array<[string, string[], string]> = [
+      ["GET", ["Content-Length", "9"], "some body"],
+      ["GET", ["Transfer-Encoding", "chunked"], "some body"],
+      ["HEAD", ["Content-Length", "9"], "some body"],
+    ];
+    for (const [method, headers, body] of cases) {
+      const answer = await raw(method, "/v1/search", ["X-Tenant-ID", "t-get-body", ...headers], body);
+      expect(answer.status, `${method} ${headers.join(": ")}`).toBe(400);
+      expect(answer.headers["content-type"]).toBe("application/problem+json");
+      if (method === "GET") expect(JSON.parse(answer.body).detail).toMatch(/cannot carry a body/);
+    }
+    expect(origin.requests()).toBe(before);
+  });
+
+  it("pass with Content-Length: 0 or no body at all", async () => {
+    expect(
+      echoOf(await raw("GET", "/v1/search", ["X-Tenant-ID", "t-get-empty", "Content-Length", "0"]))
+        .body_bytes,
+    ).toBe(0);
+    expect(echoOf(await raw("GET", "/v1/search", ["X-Tenant-ID", "t-get-none"])).body_bytes).toBe(0);
+  });
+
+  it("leave other methods' bodies alone", async () => {
+    const echo = echoOf(
+      await raw("POST", "/v1/search", ["X-Tenant-ID", "t-post", "Content-Length", "9"], "some body"),
+    );
+    expect(echo.body_bytes).toBe(9);
   });
 });
