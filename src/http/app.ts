@@ -4,6 +4,7 @@ import type { Decision } from "../core/quota.ts";
 import type { Deps } from "../deps.ts";
 import { loadPlan } from "../limiter/plans.ts";
 import { createAdminRoutes } from "./admin/routes.ts";
+import { corsPolicy } from "./cors.ts";
 import { proxiedPath } from "./edge.ts";
 import { type Identity, identify } from "./identity.ts";
 import { limitUsage } from "./limit-usage.ts";
@@ -34,6 +35,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.onError((err, c) => problemFromError(err, new URL(c.req.url).pathname));
+  app.use("*", corsPolicy(policy));
 
   const planOf = (id: Identity) =>
     limiter.plan(

@@ -259,6 +259,30 @@ describe("parseConfig: every invalid configuration names its field", () => {
       /too big/i,
     ],
     [
+      "a CORS origin with a path",
+      withPolicy({ ...minimal(), cors: { origins: ["https://app.example.com/"] } }),
+      "QUOTA_POLICY.cors.origins.0",
+      /write "https:\/\/app\.example\.com"/,
+    ],
+    [
+      "a CORS wildcard with credentials",
+      withPolicy({ ...minimal(), cors: { origins: ["*"], credentials: true } }),
+      "QUOTA_POLICY.cors.credentials",
+      /wildcard/,
+    ],
+    [
+      "a CORS policy without origins",
+      withPolicy({ ...minimal(), cors: { origins: [] } }),
+      "QUOTA_POLICY.cors.origins",
+      /too small/i,
+    ],
+    [
+      "a typo in cors",
+      withPolicy({ ...minimal(), cors: { origins: ["*"], maxAge: 5 } }),
+      "QUOTA_POLICY.cors",
+      /maxAge/,
+    ],
+    [
       "JWT enabled without JWT_SECRET",
       withPolicy({ ...minimal(), identity: { jwt: { enabled: true } } }),
       "JWT_SECRET",

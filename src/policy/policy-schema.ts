@@ -1,4 +1,4 @@
-// The quota policy's schema (zod): tiers, limits, route costs, exempt routes, path matching and tenant
+// The quota policy's schema (zod): tiers, limits, route costs, exempt routes, path matching, CORS and tenant
 // identification. Strict: an unknown key is an error, so a typo fails at startup instead of silently doing nothing.
 import { z } from "zod";
 import { patternProblem } from "../http/path.ts";
@@ -64,6 +64,53 @@ export const pathsSchema = z.strictObject({
 
 /** Tenant ids starting with `ip:` (any case) belong to the client-IP mode: no other credential may name one. */
 export const RESERVED_TENANT_PREFIX = /^ip:/i;
+
+/** A browser origin as the Origin header sends it: scheme, host and port only (the URL standard's serialisation). */
+const corsOrigin = z.string().superRefine((o, ctx) => {
+  if (o === "*") return;
+  let serialised: string | undefined;
+  try {
+    const url = new URL(o);
+    if (url.protocol === "http:" || url.protocol === "https:") serialised = url.origin;
+  } catch {}
+  if (serialised !== o) {
+    ctx.addIssue({
+      code: "custom",
+      message: `not an origin as browsers send it${serialised ? ` (write "${serialised}")` : ""}: scheme://host[:port], no path or trailing slash, e.g. "https://app.example.com", or "*"`,
+    });
+  }
+});
+
+/** CORS answered by the gateway for browser clients (absent: the gateway does no CORS). */
+export const corsSchema = z
+  .strictObject({
+    origins: z.array(corsOrigin).min(1),
+    methods: z
+      .array(z.string().regex(/^[A-Z]+$/, "an upper-case HTTP method"))
+      .min(1)
+      .default(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
+    /** Request headers a page may send; default: Authorization, Content-Type and the identity headers enabled. */
+    headers: z.array(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "a header name")).optional(),
+    maxAgeSec: z.number().int().min(0).max(86_400).default(600),
+    credentials: z.boolean().default(false),
+  })
+  .superRefine((c, ctx) => {
+    if (c.origins.includes("*") && c.origins.length > 1) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["origins"],
+        message: '"*" stands alone: it already allows every origin',
+      });
+    }
+    if (c.origins.includes("*") && c.credentials) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["credentials"],
+        message:
+          'cannot be true with origins ["*"]: browsers refuse credentials for a wildcard origin; list the origins',
+      });
+    }
+  });
 
 const idPattern = z
   .string()
@@ -141,6 +188,7 @@ export const policySchema = z
     routes: z.array(routeRuleSchema).default([]),
     exempt: z.array(pathPattern).default(["/health"]),
     paths: pathsSchema.prefault({}),
+    cors: corsSchema.optional(),
     identity: identitySchema.prefault({}),
     failure: z.enum(["open", "closed"]).default("open"),
   })
