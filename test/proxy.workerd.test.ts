@@ -86,9 +86,9 @@ describe("origin pinning", () => {
     await expectProblem(res, 502);
   });
 
-  it("sends a // path to the configured origin as a path", async () => {
+  it("sends a // path to the configured origin as a path (duplicate slashes collapsed)", async () => {
     const echo = await originEcho(await gateway("//other.example/v1/things?q=1", asTenant("t-slashes")));
-    expect(echo).toMatchObject({ path: "//other.example/v1/things", query: "?q=1" });
+    expect(echo).toMatchObject({ target: "/other.example/v1/things?q=1", query: "?q=1" });
   });
 
   it("keeps other odd paths on the origin too", async () => {
@@ -263,7 +263,7 @@ describe("origin answers", () => {
     const res = await w.fetch("/v1/things", asTenant("t-unreachable"));
     const problem = await expectProblem(res, 502);
     expect(problem.type).toBe("urn:quotagate:problem:origin-unreachable");
-    expect(problem.detail).toContain(`127.0.0.1:${inject("closedPort")}`);
+    expect(problem.detail).toBe("the origin could not be reached");
     expect(problem.instance).toBe("/v1/things");
   });
 });

@@ -44,6 +44,13 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     res.end();
     return;
   }
+  if (path.endsWith("/redirect-to")) {
+    // An absolute redirect naming the origin itself, as origins unaware of the gateway in front of them send.
+    const to = `http://${req.headers.host}${url.searchParams.get("to") ?? "/internal/elsewhere"}`;
+    res.writeHead(302, { location: to, "content-location": to, "x-origin": "demo" });
+    res.end();
+    return;
+  }
   const status = /^\/status\/(\d{3})$/.exec(path);
   if (status) {
     res.writeHead(Number(status[1]), { "content-type": "application/json", "x-origin": "demo" });
@@ -58,14 +65,17 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, {
       "content-type": "application/json",
       "x-origin": "demo",
-      connection: "keep-alive",
+      // A header this hop alone is meant to see: the gateway must not relay it to the client (RFC 9110 §7.6.1).
+      connection: "keep-alive, X-Origin-Hop",
       "keep-alive": "timeout=5",
+      "x-origin-hop": "origin-only",
     });
     res.end(
       JSON.stringify({
         ok: true,
         method: req.method,
         path,
+        target,
         query: url.search,
         headers: req.headers,
         body_bytes: size,

@@ -7,6 +7,8 @@ import type { QuotaService } from "../limiter/quota-service.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { Config } from "../policy/config.ts";
 import { createAdminRoutes } from "./admin/routes.ts";
+import { corsPolicy } from "./cors.ts";
+import { proxiedPath } from "./edge.ts";
 import { identify } from "./identity.ts";
 import { limitUsage } from "./limit-usage.ts";
 import { problem, problemFromError } from "./problem.ts";
@@ -36,8 +38,6 @@ function waitUntilOf(c: Ctx): (p: Promise<unknown>) => void {
     };
   }
 }
-
-const ADMIN_HEADERS = ["x-admin-key"];
 
 /** The 429 or 503 answer of a refused request. */
 function refusal(
@@ -96,6 +96,7 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
 
   app.onError((err, c) => problemFromError(err, new URL(c.req.url).pathname));
+  app.use("*", corsPolicy(policy));
 
   app.get("/health", (c) => c.json({ status: "ok", store: deps.admin.storeKind }));
 
@@ -116,15 +117,17 @@ export function createApp(deps: AppDeps): Hono {
   app.all("*", async (c) => {
     const req = c.req.raw;
     const path = new URL(req.url).pathname;
-    if (!config.enabled || policy.isExempt(path))
-      return proxyToOrigin(req, config.originUrl, { dropHeaders: ADMIN_HEADERS });
+    const route = proxiedPath(req, policy);
+    if (!config.enabled || policy.isExempt(route))
+      return proxyToOrigin(req, config.originUrl, { path: route.forward, adminToken: config.adminToken });
     const id = await identify(req, policy.policy.identity, config.jwtSecret);
-    const decision = await quota.admit(id, policy.price(req.method, path), waitUntilOf(c));
+    const decision = await quota.admit(id, policy.price(req.method, route), waitUntilOf(c));
     const headers = rateLimitHeaders(decision, clock.now());
     if (!decision.allowed) return refusal(decision, headers, path, clock.now());
     const res = await proxyToOrigin(req, config.originUrl, {
+      path: route.forward,
       tenant: decision.tenant,
-      dropHeaders: ADMIN_HEADERS,
+      adminToken: config.adminToken,
     });
     for (const [k, v] of headers) res.headers.set(k, v);
     return res;

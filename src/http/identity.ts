@@ -1,8 +1,10 @@
 // Tenant identification: API key, JWT claim, trusted header or client IP, in the order the policy gives. The first
 // credential present decides; a present but invalid credential is refused (never silently downgraded to the IP).
-import { verify } from "hono/jwt";
+// Tenant ids starting with `ip:` are the IP mode's: no other credential may name one.
+import { systemClock } from "../core/clock.ts";
 import { QuotaGateError } from "../core/errors.ts";
-import type { Policy } from "../policy/policy-schema.ts";
+import { type Policy, RESERVED_TENANT_PREFIX } from "../policy/policy-schema.ts";
+import { verifyJwt } from "./jwt.ts";
 
 export interface Identity {
   tenant: string;
@@ -32,6 +34,19 @@ export function validateTenantId(id: string, source: string, maxLength: number):
   return id;
 }
 
+/** A tenant id a client's credential names (JWT claim or trusted header): valid, and not in the IP namespace, where
+ * it would spend another client's per-address quota. */
+function namedTenantId(id: string, source: string, maxLength: number): string {
+  validateTenantId(id, source, maxLength);
+  if (RESERVED_TENANT_PREFIX.test(id)) {
+    throw new QuotaGateError(
+      "tenant_invalid",
+      `${source} names "${id.slice(0, 3)}…": the "ip:" prefix is reserved for tenants identified by client IP`,
+    );
+  }
+  return id;
+}
+
 async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -41,6 +56,7 @@ export async function identify(
   req: Request,
   identity: Policy["identity"],
   jwtSecret: string | null,
+  nowMs: number = systemClock.now(),
 ): Promise<Identity> {
   const max = identity.maxIdLength;
   for (const mode of identity.order) {
@@ -55,22 +71,15 @@ export async function identify(
     }
     if (mode === "jwt" && identity.jwt.enabled && jwtSecret) {
       const auth = req.headers.get("authorization");
-      if (auth === null || !/^bearer /i.test(auth)) continue;
-      const token = auth.slice(7).trim();
+      // `Bearer` with nothing after it (runtimes trim the trailing space) is a credential too: an empty one.
+      const bearer = auth === null ? null : /^bearer(?:[ \t]+(.*))?$/is.exec(auth.trim());
+      if (bearer === null) continue;
+      const token = (bearer[1] ?? "").trim();
+      if (token === "") throw new QuotaGateError("unauthenticated", "empty bearer token in Authorization");
       if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) {
         throw new QuotaGateError("unauthenticated", "malformed JWT: expected three base64url segments");
       }
-      let payload: Record<string, unknown>;
-      try {
-        payload = await verify(token, jwtSecret, {
-          alg: "HS256",
-          ...(identity.jwt.issuer ? { iss: identity.jwt.issuer } : {}),
-          ...(identity.jwt.audience ? { aud: identity.jwt.audience } : {}),
-        });
-      } catch (err) {
-        const why = (err as Error).name?.replace(/^Jwt/, "") || "invalid";
-        throw new QuotaGateError("unauthenticated", `JWT rejected (${why}): ${(err as Error).message}`);
-      }
+      const payload = await verifyJwt(token, jwtSecret, identity.jwt, nowMs);
       const claim = payload[identity.jwt.claim];
       if (typeof claim !== "string" && typeof claim !== "number") {
         throw new QuotaGateError(
@@ -80,7 +89,7 @@ export async function identify(
       }
       const tier = identity.jwt.tierClaim ? payload[identity.jwt.tierClaim] : undefined;
       return {
-        tenant: validateTenantId(String(claim), `JWT claim "${identity.jwt.claim}"`, max),
+        tenant: namedTenantId(String(claim), `JWT claim "${identity.jwt.claim}"`, max),
         via: "jwt",
         ...(typeof tier === "string" ? { tierHint: tier } : {}),
       };
@@ -88,7 +97,7 @@ export async function identify(
     if (mode === "header" && identity.header.enabled) {
       const id = req.headers.get(identity.header.name);
       if (id === null) continue;
-      return { tenant: validateTenantId(id.trim(), identity.header.name, max), via: "header" };
+      return { tenant: namedTenantId(id.trim(), identity.header.name, max), via: "header" };
     }
     if (mode === "ip" && identity.ip.enabled) {
       const ip = req.headers.get("cf-connecting-ip");

@@ -3,6 +3,7 @@
 // real-Redis integration test run this same code.
 import { dateOfDayId, dayIdFromDate } from "../algorithms/calendar-window.ts";
 import type { LimitSpec } from "../core/quota.ts";
+import { USAGE_SHARDS } from "../store/keys.ts";
 import type { Store } from "../store/store.ts";
 
 /** Where a listing stopped. `a` is set when a store batch held more tenants than the page had room for: the next page
@@ -27,6 +28,17 @@ export function encodeUsageCursor(c: UsageCursor): string {
   return toBase64Url(JSON.stringify(c));
 }
 
+/** Largest HSCAN cursor Redis accepts (an unsigned 64-bit integer); a larger one fails in Redis itself. */
+const MAX_SCAN_POSITION = 18_446_744_073_709_551_615n;
+
+/** Both stores' scan cursors: "0" (the start) or "<shard>:<position>", a shard that exists and a position a u64
+ * holds, without leading zeros. */
+function isStoreCursor(c: string): boolean {
+  if (c === "0") return true;
+  const m = /^(0|[1-9]\d{0,2}):(0|[1-9]\d{0,19})$/.exec(c);
+  return m !== null && Number(m[1]) < USAGE_SHARDS && BigInt(m[2]!) <= MAX_SCAN_POSITION;
+}
+
 /** The cursor a previous page returned, or null when the text is not one. */
 export function decodeUsageCursor(text: string): UsageCursor | null {
   if (!/^[A-Za-z0-9_-]{1,1024}$/.test(text)) return null;
@@ -41,8 +53,7 @@ export function decodeUsageCursor(text: string): UsageCursor | null {
   if (typeof l !== "string" || !/^[A-Za-z0-9_.-]{1,64}:day$/.test(l)) return null;
   if (typeof p !== "string" || !/^\d{8}$/.test(p)) return null;
   if (dayIdFromDate(dateOfDayId(p)) !== p) return null;
-  // Both stores' scan cursors are "<shard>:<position>" ("0": the start).
-  if (typeof c !== "string" || !/^(0|\d{1,3}:\d{1,20})$/.test(c)) return null;
+  if (typeof c !== "string" || !isStoreCursor(c)) return null;
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 10_000) return null;
   if (a !== undefined && (typeof a !== "string" || a.length === 0 || a.length > 256)) return null;
   // Store cursor "0" is where a listing starts (and where it ends): only a resume inside the first batch has it.

@@ -27,6 +27,8 @@ const policy = compile({
   exempt: ["/health", "/static/*", "/v1/file.json"],
 });
 
+const price = (method: string, path: string) => policy.price(method, policy.normalisePath(path));
+
 describe("compilePathPattern", () => {
   it("`*` matches any run of characters, slashes included; the rest is literal and anchored", () => {
     const re = compilePathPattern("/v1/*/items");
@@ -47,24 +49,60 @@ describe("compilePathPattern", () => {
 
 describe("price", () => {
   it("uses the first matching rule", () => {
-    expect(policy.price("POST", "/v1/chat/completions")).toEqual({ requests: 1, tokens: 40 });
-    expect(policy.price("GET", "/v1/chat/completions")).toEqual({ requests: 2 });
+    expect(price("POST", "/v1/chat/completions")).toEqual({ requests: 1, tokens: 40 });
+    expect(price("GET", "/v1/chat/completions")).toEqual({ requests: 2 });
   });
 
   it("matches the method exactly (`*` is any method)", () => {
-    expect(policy.price("GET", "/v1/reports/2026/export")).toEqual({ requests: 10 });
-    expect(policy.price("POST", "/v1/reports/2026/export")).toEqual({ requests: 1 });
-    expect(policy.price("DELETE", "/v1/chat/x")).toEqual({ requests: 2 });
+    expect(price("GET", "/v1/reports/2026/export")).toEqual({ requests: 10 });
+    expect(price("POST", "/v1/reports/2026/export")).toEqual({ requests: 1 });
+    expect(price("DELETE", "/v1/chat/x")).toEqual({ requests: 2 });
   });
 
   it("costs 1 request when no rule matches, and a rule may make a route free", () => {
-    expect(policy.price("GET", "/v1/other")).toEqual({ requests: 1 });
-    expect(policy.price("GET", "/v1/reports/2026/export.csv")).toEqual({ requests: 1 });
-    expect(policy.price("GET", "/v1/free")).toEqual({ requests: 0 });
+    expect(price("GET", "/v1/other")).toEqual({ requests: 1 });
+    expect(price("GET", "/v1/reports/2026/export.csv")).toEqual({ requests: 1 });
+    expect(price("GET", "/v1/free")).toEqual({ requests: 0 });
   });
 
   it("keeps the default request unless the rule prices requests itself", () => {
-    expect(policy.price("POST", "/v1/embed")).toEqual({ requests: 1, tokens: 8 });
+    expect(price("POST", "/v1/embed")).toEqual({ requests: 1, tokens: 8 });
+  });
+});
+
+describe("matching on the normalised path", () => {
+  it("prices a path however it is spelled: escapes, case, duplicate slashes, dot segments, ;params, trailing /", () => {
+    for (const path of [
+      "/v1/%63hat/completions",
+      "/V1/CHAT/completions",
+      "/v1/chat//completions",
+      "/v1/x/../chat/./completions",
+      "/v1/chat/completions;x",
+      "/v1;a/chat;b/completions/",
+    ]) {
+      expect(price("POST", path), path).toEqual({ requests: 1, tokens: 40 });
+    }
+    expect(price("post", "/v1/chat/completions")).toEqual({ requests: 1, tokens: 40 });
+  });
+
+  it("compares case when the policy says so", () => {
+    const sensitive = compile({
+      tiers: { free: { limits: [{ window: "minute", limit: 1 }] } },
+      routes: [{ path: "/v1/Chat/*", cost: { tokens: 5 } }],
+      exempt: ["/Health"],
+      paths: { caseSensitive: true },
+    });
+    const at = (p: string) => sensitive.normalisePath(p);
+    expect(sensitive.price("GET", at("/v1/Chat/x"))).toEqual({ requests: 1, tokens: 5 });
+    expect(sensitive.price("GET", at("/v1/chat/x"))).toEqual({ requests: 1 });
+    expect(sensitive.isExempt(at("/Health"))).toBe(true);
+    expect(sensitive.isExempt(at("/health"))).toBe(false);
+  });
+
+  it("lets a trailing /* match the bare prefix too", () => {
+    expect(policy.isExempt(policy.normalisePath("/static"))).toBe(true);
+    expect(policy.isExempt(policy.normalisePath("/STATIC/app.js"))).toBe(true);
+    expect(policy.isExempt(policy.normalisePath("/staticky"))).toBe(false);
   });
 });
 
@@ -79,7 +117,7 @@ describe("isExempt", () => {
     ["/healthz", false],
     ["/api/health", false],
   ])("%s -> %s", (path, exempt) => {
-    expect(policy.isExempt(path)).toBe(exempt);
+    expect(policy.isExempt(policy.normalisePath(path))).toBe(exempt);
   });
 });
 

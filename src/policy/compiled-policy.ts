@@ -1,6 +1,7 @@
-// Compiles the validated policy into what the hot path needs: limit specs per tier, a plan resolver, route pricing
-// and the exempt-route matcher. Built once per isolate.
+// Compiles the validated policy into what the hot path needs: limit specs per tier, a plan resolver, the path
+// normaliser, route pricing and the exempt-route matcher. Built once per isolate.
 import type { Cost, FailurePolicy, LimitSpec, Plan } from "../core/quota.ts";
+import { normalisePath, type RequestPath } from "./path.ts";
 import type { LimitConfig, Policy, TenantOverrides } from "./policy-schema.ts";
 import { parseWindow, policyName } from "./window-spec.ts";
 
@@ -11,9 +12,11 @@ export interface CompiledPolicy {
   plan(tenant: string, tier: string, overrides?: TenantOverrides): Plan;
   /** The policy's static entry for a tenant (own entries only: a tenant id never reaches the object prototype). */
   staticTenant(tenant: string): Policy["tenants"][string] | undefined;
+  /** A request's path as the policy matches it and the proxy forwards it; throws a 400 for a refused path. */
+  normalisePath(pathname: string): RequestPath;
   /** Units a request costs per dimension (first matching route rule; else 1 request). */
-  price(method: string, path: string): Cost;
-  isExempt(path: string): boolean;
+  price(method: string, path: RequestPath): Cost;
+  isExempt(path: RequestPath): boolean;
   hasTier(tier: string): boolean;
 }
 
@@ -33,13 +36,16 @@ export function compileLimit(l: Partial<LimitConfig> & { window: string }): Limi
   };
 }
 
-/** `*` matches any run of characters (slashes included); everything else is literal. */
-export function compilePathPattern(pattern: string): RegExp {
-  const body = pattern
+/** `*` matches any run of characters (slashes included); everything else is literal. A trailing `/*` also matches
+ * the path without it (`/static/` is matched as `/static`). Case-insensitive policies compare lower-cased paths. */
+export function compilePathPattern(pattern: string, caseSensitive = true): RegExp {
+  const p = caseSensitive ? pattern : pattern.toLowerCase();
+  const [head, tail] = p.endsWith("/*") && p.length > 2 ? [p.slice(0, -2), "(/.*)?"] : [p, ""];
+  const body = head
     .split("*")
     .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
     .join(".*");
-  return new RegExp(`^${body}$`);
+  return new RegExp(`^${body}${tail}$`);
 }
 
 export function compilePolicy(policy: Policy): CompiledPolicy {
@@ -53,12 +59,13 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   }
   // A rule's costs add to the default of one request unless it sets `requests` itself (0 makes the route free of
   // request limits): pricing tokens must not silently exempt a route from the request quotas.
+  const { caseSensitive } = policy.paths;
   const routes = policy.routes.map((r) => ({
     method: r.method,
-    re: compilePathPattern(r.path),
+    re: compilePathPattern(r.path, caseSensitive),
     cost: { requests: 1, ...r.cost },
   }));
-  const exempt = policy.exempt.map(compilePathPattern);
+  const exempt = policy.exempt.map((p) => compilePathPattern(p, caseSensitive));
   const defaultCost: Cost = { requests: 1 };
 
   const statics = new Map(Object.entries(policy.tenants));
@@ -93,10 +100,14 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
         degradedShare: tier.degradedShare,
       };
     },
+    normalisePath: (pathname) => normalisePath(pathname, policy.paths),
     price(method, path) {
-      for (const r of routes) if ((r.method === "*" || r.method === method) && r.re.test(path)) return r.cost;
+      // Methods are case-sensitive in HTTP, but an origin may well serve `post` as POST: price it as POST.
+      const m = method.toUpperCase();
+      for (const r of routes)
+        if ((r.method === "*" || r.method === m) && r.re.test(path.match)) return r.cost;
       return defaultCost;
     },
-    isExempt: (path) => exempt.some((re) => re.test(path)),
+    isExempt: (path) => exempt.some((re) => re.test(path.match)),
   };
 }

@@ -89,7 +89,7 @@ describe("parseConfig: the default policy", () => {
     const c = parseConfig({ ORIGIN_URL });
     expect(c.policy.tierNames).toEqual(["free", "pro", "enterprise"]);
     expect(c.policy.policy.defaultTier).toBe("free");
-    expect(c.policy.isExempt("/health")).toBe(true);
+    expect(c.policy.isExempt(c.policy.normalisePath("/health"))).toBe(true);
   });
 
   it("an empty QUOTA_POLICY keeps the default", () => {
@@ -212,6 +212,75 @@ describe("parseConfig: every invalid configuration names its field", () => {
       withPolicy({ ...minimal(), routes: [{ method: "get", path: "/x", cost: { requests: 2 } }] }),
       "QUOTA_POLICY.routes.0.method",
       /upper-case HTTP method/,
+    ],
+    [
+      "a route pattern that no normalised path can match",
+      withPolicy({ ...minimal(), routes: [{ path: "/v1//chat/", cost: { requests: 2 } }] }),
+      "QUOTA_POLICY.routes.0.path",
+      /"\/v1\/chat"/,
+    ],
+    [
+      "an exempt pattern with ;params",
+      withPolicy({ ...minimal(), exempt: ["/health", "/public;v=1/*"] }),
+      "QUOTA_POLICY.exempt.1",
+      /"\/public\/\*"/,
+    ],
+    [
+      "an unknown encodedSlashes choice",
+      withPolicy({ ...minimal(), paths: { encodedSlashes: "decode" } }),
+      "QUOTA_POLICY.paths.encodedSlashes",
+      /expected one of/,
+    ],
+    [
+      "a typo in paths",
+      withPolicy({ ...minimal(), paths: { caseSensitve: true } }),
+      "QUOTA_POLICY.paths",
+      /caseSensitve/,
+    ],
+    [
+      "an API key naming a tenant in the IP namespace",
+      withPolicy({
+        ...minimal(),
+        identity: { apiKey: { enabled: true, keys: { ["a".repeat(64)]: { tenant: "ip:203.0.113.7" } } } },
+      }),
+      `QUOTA_POLICY.identity.apiKey.keys.${"a".repeat(64)}.tenant`,
+      /"ip:" prefix is reserved/,
+    ],
+    [
+      "a static tenant in the IP namespace (any case)",
+      withPolicy({ ...minimal(), tenants: { "IP:203.0.113.7": { tier: "basic" } } }),
+      "QUOTA_POLICY.tenants.IP:203.0.113.7",
+      /"ip:" prefix is reserved/,
+    ],
+    [
+      "a JWT clock tolerance over 5 minutes",
+      withPolicy({ ...minimal(), identity: { jwt: { clockToleranceSec: 3600 } } }),
+      "QUOTA_POLICY.identity.jwt.clockToleranceSec",
+      /too big/i,
+    ],
+    [
+      "a CORS origin with a path",
+      withPolicy({ ...minimal(), cors: { origins: ["https://app.example.com/"] } }),
+      "QUOTA_POLICY.cors.origins.0",
+      /write "https:\/\/app\.example\.com"/,
+    ],
+    [
+      "a CORS wildcard with credentials",
+      withPolicy({ ...minimal(), cors: { origins: ["*"], credentials: true } }),
+      "QUOTA_POLICY.cors.credentials",
+      /wildcard/,
+    ],
+    [
+      "a CORS policy without origins",
+      withPolicy({ ...minimal(), cors: { origins: [] } }),
+      "QUOTA_POLICY.cors.origins",
+      /too small/i,
+    ],
+    [
+      "a typo in cors",
+      withPolicy({ ...minimal(), cors: { origins: ["*"], maxAge: 5 } }),
+      "QUOTA_POLICY.cors",
+      /maxAge/,
     ],
     [
       "JWT enabled without JWT_SECRET",

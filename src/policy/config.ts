@@ -44,10 +44,16 @@ export interface Config {
   policy: CompiledPolicy;
 }
 
+/** zod's "Invalid key in record" carries the key's own issues: say what is wrong with the key. */
+function messageOf(issue: z.core.$ZodIssue): string {
+  if (issue.code !== "invalid_key" || issue.issues.length === 0) return issue.message;
+  return `invalid key: ${issue.issues.map((i) => i.message).join("; ")}`;
+}
+
 function toIssues(prefix: string, error: z.ZodError): Issue[] {
   return error.issues.map((i) => ({
     path: [prefix, ...i.path.map(String)].filter(Boolean).join("."),
-    message: i.message,
+    message: messageOf(i),
   }));
 }
 

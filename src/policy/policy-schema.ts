@@ -1,6 +1,7 @@
-// The quota policy's schema (zod): tiers, limits, route costs, exempt routes and tenant identification. Strict: an
-// unknown key is an error, so a typo fails at startup instead of silently doing nothing.
+// The quota policy's schema (zod): tiers, limits, route costs, exempt routes, path matching, CORS and tenant
+// identification. Strict: an unknown key is an error, so a typo fails at startup instead of silently doing nothing.
 import * as z from "zod";
+import { patternProblem } from "./path.ts";
 import { parseWindow } from "./window-spec.ts";
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "use 1-64 letters, digits, '_', '.' or '-'");
@@ -44,16 +45,87 @@ export const overridesSchema = z.strictObject({
   failure: failureSchema.optional(),
 });
 
+/** A route or exempt pattern: a normalised path where `*` matches any run of characters. */
+const pathPattern = z
+  .string()
+  .startsWith("/")
+  .superRefine((p, ctx) => {
+    const problem = patternProblem(p);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
 export const routeRuleSchema = z.strictObject({
   method: z
     .string()
     .regex(/^(\*|[A-Z]+)$/, 'an upper-case HTTP method or "*"')
     .default("*"),
-  path: z.string().startsWith("/"),
+  path: pathPattern,
   cost: z.record(name, z.number().int().min(0).max(1e9)),
 });
 
-const idPattern = z.string().regex(/^[\x21-\x7e]{1,64}$/, "printable ASCII without spaces");
+/** How request paths are compared with route and exempt patterns (see path.ts). */
+export const pathsSchema = z.strictObject({
+  caseSensitive: z.boolean().default(false),
+  encodedSlashes: z.enum(["refuse", "keep"]).default("refuse"),
+});
+
+/** Tenant ids starting with `ip:` (any case) belong to the client-IP mode: no other credential may name one. */
+export const RESERVED_TENANT_PREFIX = /^ip:/i;
+
+/** A browser origin as the Origin header sends it: scheme, host and port only (the URL standard's serialisation). */
+const corsOrigin = z.string().superRefine((o, ctx) => {
+  if (o === "*") return;
+  let serialised: string | undefined;
+  try {
+    const url = new URL(o);
+    if (url.protocol === "http:" || url.protocol === "https:") serialised = url.origin;
+  } catch {}
+  if (serialised !== o) {
+    ctx.addIssue({
+      code: "custom",
+      message: `not an origin as browsers send it${serialised ? ` (write "${serialised}")` : ""}: scheme://host[:port], no path or trailing slash, e.g. "https://app.example.com", or "*"`,
+    });
+  }
+});
+
+/** CORS answered by the gateway for browser clients (absent: the gateway does no CORS). */
+export const corsSchema = z
+  .strictObject({
+    origins: z.array(corsOrigin).min(1),
+    methods: z
+      .array(z.string().regex(/^[A-Z]+$/, "an upper-case HTTP method"))
+      .min(1)
+      .default(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
+    /** Request headers a page may send; default: Authorization, Content-Type and the identity headers enabled. */
+    headers: z.array(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "a header name")).optional(),
+    maxAgeSec: z.number().int().min(0).max(86_400).default(600),
+    credentials: z.boolean().default(false),
+  })
+  .superRefine((c, ctx) => {
+    if (c.origins.includes("*") && c.origins.length > 1) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["origins"],
+        message: '"*" stands alone: it already allows every origin',
+      });
+    }
+    if (c.origins.includes("*") && c.credentials) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["credentials"],
+        message:
+          'cannot be true with origins ["*"]: browsers refuse credentials for a wildcard origin; list the origins',
+      });
+    }
+  });
+
+const idPattern = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,64}$/, "printable ASCII without spaces")
+  .refine(
+    (id) => !RESERVED_TENANT_PREFIX.test(id),
+    'the "ip:" prefix is reserved for tenants identified by client IP',
+  );
 
 export const identitySchema = z.strictObject({
   /** Which credential is looked at first; the first one present decides. */
@@ -95,8 +167,12 @@ export const identitySchema = z.strictObject({
       claim: z.string().min(1).default("sub"),
       /** Optional claim naming the tenant's tier. */
       tierClaim: z.string().min(1).optional(),
-      issuer: z.string().optional(),
-      audience: z.string().optional(),
+      /** Required `iss`, when set. */
+      issuer: z.string().min(1).optional(),
+      /** Required in `aud` (a string or a list), when set. */
+      audience: z.string().min(1).optional(),
+      /** Seconds of clock difference with the token issuer allowed for exp, nbf and iat. */
+      clockToleranceSec: z.number().int().min(0).max(300).default(0),
     })
     .prefault({}),
   ip: z
@@ -117,7 +193,9 @@ export const policySchema = z
       .record(idPattern, z.strictObject({ tier: name, overrides: overridesSchema.optional() }))
       .default({}),
     routes: z.array(routeRuleSchema).default([]),
-    exempt: z.array(z.string().startsWith("/")).default(["/health"]),
+    exempt: z.array(pathPattern).default(["/health"]),
+    paths: pathsSchema.prefault({}),
+    cors: corsSchema.optional(),
     identity: identitySchema.prefault({}),
     failure: failureSchema.default("open"),
     degradedShare: degradedShareSchema.default(0.1),

@@ -93,6 +93,8 @@ export interface OriginEcho {
   ok: true;
   method: string;
   path: string;
+  /** The request target exactly as it arrived (path and query, nothing resolved or decoded). */
+  target: string;
   query: string;
   headers: Record<string, string | string[] | undefined>;
   body_bytes: number;

@@ -6,9 +6,9 @@ import { dateOfDayId, utcDate } from "../../algorithms/calendar-window.ts";
 import { decodeUsageCursor } from "../../limiter/usage-report.ts";
 import type { AppDeps } from "../app.ts";
 import {
+  type AdminSchemas,
   type adminHealthResponseSchema,
   type clearResponseSchema,
-  createAdminSchemas,
   type statsResponseSchema,
   usageQuerySchema,
   type usageResponseSchema,
@@ -19,9 +19,8 @@ import { invalid, parseWith, queryOf, readJson } from "./validate.ts";
 
 type Out<S extends z.ZodType> = z.output<S>;
 
-export function registerQuotaRoutes(admin: Hono, deps: AppDeps): void {
+export function registerQuotaRoutes(admin: Hono, deps: AppDeps, schemas: AdminSchemas): void {
   const { config, admin: service, clock } = deps;
-  const schemas = createAdminSchemas(config.policy);
   const storeKind = service.storeKind;
   const ttlSeconds = Math.round(config.cacheTtlMs / 1000);
 

@@ -2,35 +2,13 @@
 // route behind the admin token; inputs checked by the zod schemas that /admin/openapi.json is generated from; the
 // work itself is the admin service's.
 import { Hono } from "hono";
-import type { z } from "zod";
-import { dateOfDayId, utcDate } from "../../algorithms/calendar-window.ts";
-import type { Plan } from "../../core/quota.ts";
-import type { TenantRecord } from "../../limiter/admin-service.ts";
-import type { ResolvedPlan } from "../../limiter/plan-resolver.ts";
-import { decodeUsageCursor } from "../../limiter/usage-report.ts";
 import type { AppDeps } from "../app.ts";
-import { limitUsage, windowOf } from "../limit-usage.ts";
 import { buildOpenApi } from "../openapi.ts";
 import { problem, problemFromError } from "../problem.ts";
 import { adminAuth } from "./auth.ts";
 import { registerQuotaRoutes } from "./quota-routes.ts";
-import {
-  type adminHealthResponseSchema,
-  type clearResponseSchema,
-  createAdminSchemas,
-  type statsResponseSchema,
-  type tenantResetResponseSchema,
-  type tenantUpdateResponseSchema,
-  type tenantViewResponseSchema,
-  usageQuerySchema,
-  type usageResponseSchema,
-  type warmResponseSchema,
-} from "./schemas.ts";
-import { cacheStatus, fleetStats, hashStatus, isolateStats, overallHealth } from "./stats.ts";
+import { createAdminSchemas } from "./schemas.ts";
 import { registerTenantRoutes } from "./tenant-routes.ts";
-import { invalid, parseWith, queryOf, readJson } from "./validate.ts";
-
-type Out<S extends z.ZodType> = z.output<S>;
 
 /** Routes and their methods, for 405 answers with Allow (HEAD is served by GET). */
 const ROUTES: Array<[path: string, methods: string[]]> = [
@@ -47,18 +25,15 @@ const ROUTES: Array<[path: string, methods: string[]]> = [
 ];
 
 export function createAdminRoutes(deps: AppDeps): Hono {
-  const { config, admin: service, clock, metrics } = deps;
-  const policy = config.policy;
-  const schemas = createAdminSchemas(policy);
-  const storeKind = service.storeKind;
-  const ttlSeconds = Math.round(config.cacheTtlMs / 1000);
+  const { config, admin: service, metrics } = deps;
+  const schemas = createAdminSchemas(config.policy);
   let openapi: string | undefined;
   const admin = new Hono();
 
   admin.onError((err, c) => problemFromError(err, new URL(c.req.url).pathname));
   admin.use("*", adminAuth(config.adminToken));
 
-  registerQuotaRoutes(admin, deps);
+  registerQuotaRoutes(admin, deps, schemas);
   registerTenantRoutes(admin, deps, schemas);
 
   admin.get("/metrics", () => {
