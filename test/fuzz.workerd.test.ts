@@ -86,6 +86,8 @@ let gateways: Record<GatewayName, TestWorker>;
 let recordIndex = 0;
 let originRefused = 0;
 const tolerated = new Map<string, { count: number; example: string }>();
+/** Answers per gateway and status (printed after a long run, to show what the cases reached). */
+const statuses = new Map<string, number>();
 
 beforeAll(async () => {
   const origin = { ORIGIN_URL: testOriginUrl() };
@@ -119,6 +121,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (PROGRESS_EVERY) {
+    const seen = [...statuses].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k}: ${n}`);
+    await printLine(`fuzz: answers by gateway and status: ${seen.join(", ")}`);
+  }
   for (const [id, { count, example }] of tolerated)
     await printLine(
       `fuzz: KNOWN SRC DEFECT ${id} tolerated in ${count} case(s); e.g. ${example.slice(0, 400)}`,
@@ -133,6 +139,7 @@ async function exchange(name: GatewayName, r: FuzzRequest): Promise<Violation[]>
   const init = await initOf(r, secrets);
   const sent = new Request(`http://gateway.test${r.path}`, init);
   const res = await gateways[name].fetch(r.path, init);
+  statuses.set(`${name} ${res.status}`, (statuses.get(`${name} ${res.status}`) ?? 0) + 1);
   const body = await res.text();
   const seen = await recordedSince(recordIndex);
   recordIndex = seen.next;
