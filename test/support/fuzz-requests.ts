@@ -102,8 +102,7 @@ function pathArb(s: FuzzSecrets): fc.Arbitrary<string> {
     { weight: 1, arbitrary: fc.constantFrom(s.originHost, "127.0.0.1:1", "evil.example", "@evil.example") },
     { weight: 1, arbitrary: long("a") },
   );
-  const prefix = fc.constantFrom(
-    "",
+  const adminish = fc.constantFrom(
     "/admin",
     "/admin/quota",
     "/admin/tenants",
@@ -119,6 +118,7 @@ function pathArb(s: FuzzSecrets): fc.Arbitrary<string> {
     "/health",
     "/health/",
   );
+  const prefix = fc.oneof({ weight: 3, arbitrary: fc.constant("") }, { weight: 2, arbitrary: adminish });
   const query = fc.option(
     fc.array(fc.tuple(fc.constantFrom("limit", "cursor", "a", "%", "x[]"), headerText(16)), { maxLength: 3 }),
     { nil: undefined },
@@ -135,9 +135,10 @@ function authArb(s: FuzzSecrets): fc.Arbitrary<AuthSpec> {
   const claims = fc.record(
     {
       sub: fc.oneof(
-        fc.constantFrom("fuzz-jwt", "", "has space", "x".repeat(129)),
-        fc.integer(),
-        fc.jsonValue(),
+        { weight: 6, arbitrary: fc.constantFrom("fuzz-jwt-1", "fuzz-jwt-2") },
+        { weight: 1, arbitrary: fc.constantFrom("", "has space", "x".repeat(129)) },
+        { weight: 1, arbitrary: fc.integer() },
+        { weight: 1, arbitrary: fc.jsonValue() },
       ),
       plan: fc.oneof(fc.constantFrom("free", "pro", "enterprise", "gold"), fc.jsonValue()),
       exp: fc.integer({ min: 0, max: 4_000_000_000 }),
@@ -147,13 +148,12 @@ function authArb(s: FuzzSecrets): fc.Arbitrary<AuthSpec> {
   );
   const jwt = fc.record({
     claims,
-    key: fc.constantFrom<JwtSpec["key"]>("right", "wrong"),
-    alg: fc.constantFrom<JwtSpec["alg"]>("HS256", "none"),
+    key: fc.constantFrom<JwtSpec["key"]>("right", "right", "right", "wrong"),
+    alg: fc.constantFrom<JwtSpec["alg"]>("HS256", "HS256", "HS256", "none"),
   });
   const raw = fc.oneof(
+    fc.constantFrom(`Bearer ${s.adminToken}`, `bearer  ${s.adminToken}  `),
     fc.constantFrom(
-      `Bearer ${s.adminToken}`,
-      `bearer  ${s.adminToken}  `,
       `Bearer ${s.adminToken}x`,
       "Bearer",
       "Bearer ",
@@ -174,10 +174,12 @@ function authArb(s: FuzzSecrets): fc.Arbitrary<AuthSpec> {
 }
 
 function headersArb(s: FuzzSecrets): fc.Arbitrary<Record<string, string>> {
+  // Mostly valid credentials, so that most cases get past identification and reach the origin.
   const tenantId = fc.oneof(
-    fc.constantFrom("fuzz-t1", "fuzz-t2", "", " ", " padded ", "has space", "../admin", "ip:1.2.3.4"),
-    headerText(32),
-    long("t"),
+    { weight: 6, arbitrary: fc.constantFrom("fuzz-t1", "fuzz-t2", " padded ", "ip:1.2.3.4") },
+    { weight: 1, arbitrary: fc.constantFrom("", " ", "has space", "../admin") },
+    { weight: 1, arbitrary: headerText(32) },
+    { weight: 1, arbitrary: long("t") },
   );
   const named = fc.constantFrom(
     "x-tenant-id",
@@ -196,14 +198,20 @@ function headersArb(s: FuzzSecrets): fc.Arbitrary<Record<string, string>> {
   return fc.record(
     {
       "x-tenant-id": tenantId,
-      "x-api-key": fc.oneof(fc.constant(s.apiKey), headerText(40), fc.constant(""), long("k")),
+      "x-api-key": fc.oneof(
+        { weight: 4, arbitrary: fc.constant(s.apiKey) },
+        { weight: 1, arbitrary: fc.oneof(headerText(40), fc.constant(""), long("k")) },
+      ),
       "x-admin-key": fc.oneof(
         fc.constantFrom(s.adminToken, ` ${s.adminToken} `, `${s.adminToken}x`, ""),
         headerText(40),
       ),
       "cf-connecting-ip": fc.oneof(fc.ipV4(), fc.ipV6(), headerText(40), fc.constant(""), long("9")),
       connection: fc
-        .array(fc.oneof(named, headerText(12)), { minLength: 1, maxLength: 4 })
+        .array(fc.oneof({ weight: 4, arbitrary: named }, { weight: 1, arbitrary: headerText(12) }), {
+          minLength: 1,
+          maxLength: 4,
+        })
         .map((a) => a.join(", ")),
       "content-type": fc.oneof(
         fc.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded", "*/*"),
@@ -251,6 +259,15 @@ const ADMIN_PATHS = [
   "/admin/tenants/:id/reset",
   "/admin/metrics",
   "/admin/openapi.json",
+];
+
+/** The admin routes that read a JSON body, with their method. */
+const BODY_ROUTES: Array<[method: string, path: string]> = [
+  ["POST", "/admin/quota/cache/warm"],
+  ["POST", "/admin/quota/cache/clear"],
+  ["POST", "/admin/quota/update"],
+  ["PUT", "/admin/tenants/:id"],
+  ["POST", "/admin/tenants/:id/reset"],
 ];
 
 /** A body for an admin route: random JSON, near-valid objects, text, bytes, empty, or over the 256 KiB limit. */
@@ -308,33 +325,37 @@ export function adminRequestArb(s: FuzzSecrets): fc.Arbitrary<FuzzRequest> {
     headerText(16).map(encodeURIComponent),
   );
   const credentials = fc.oneof(
-    fc.constant({} as Record<string, string>),
-    fc.constant({ authorization: `Bearer ${s.adminToken}` }),
-    fc.constant({ "x-admin-key": s.adminToken }),
-    headerText(40).map((t) => ({ authorization: `Bearer ${t}` })),
-    headerText(40).map((t) => ({ "x-admin-key": t })),
+    {
+      weight: 3,
+      arbitrary: fc.constant<Record<string, string>>({ authorization: `Bearer ${s.adminToken}` }),
+    },
+    { weight: 3, arbitrary: fc.constant<Record<string, string>>({ "x-admin-key": s.adminToken }) },
+    { weight: 1, arbitrary: fc.constant<Record<string, string>>({}) },
+    { weight: 1, arbitrary: headerText(40).map((t) => ({ authorization: `Bearer ${t}` })) },
+    { weight: 1, arbitrary: headerText(40).map((t) => ({ "x-admin-key": t })) },
+  );
+  // Mostly the routes that take a body, with their method; now and then any route with any method.
+  const route = fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...BODY_ROUTES) },
+    { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...METHODS), fc.constantFrom(...ADMIN_PATHS)) },
   );
   return fc
     .record({
-      method: fc.oneof(
-        { weight: 6, arbitrary: fc.constantFrom("POST", "PUT") },
-        { weight: 1, arbitrary: fc.constantFrom(...METHODS) },
-      ),
-      path: fc.tuple(fc.constantFrom(...ADMIN_PATHS), id).map(([p, i]) => p.replace(":id", i)),
+      route: fc.tuple(route, id).map(([[method, p], i]) => ({ method, path: p.replace(":id", i) })),
       credentials,
       contentType: fc.option(
         fc.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded"),
       ),
       body: fc.option(adminBodyArb(), { nil: undefined, freq: 8 }),
     })
-    .map(({ credentials: c, contentType, ...r }) => {
+    .map(({ credentials: c, contentType, route: { method, path }, body }) => {
       const headers = { ...c, ...(contentType ? { "content-type": contentType } : {}) };
       const request: FuzzRequest = {
         kind: "admin",
-        method: r.method,
-        path: r.path,
+        method,
+        path,
         headers,
-        ...(r.body === undefined ? {} : { body: r.body }),
+        ...(body === undefined ? {} : { body }),
       };
       return withoutBodyOnGet(request);
     });
