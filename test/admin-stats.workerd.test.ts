@@ -71,7 +71,7 @@ describe("GET /admin/quota/stats", () => {
 });
 
 describe("GET /admin/quota/health", () => {
-  it("is healthy on a working store, with the seed's checks", async () => {
+  it("is healthy on a working store, with its redis, cache and hash checks", async () => {
     await traffic("h-1", 50); // a few store round trips while leases grow, then decisions from the leases
     const body = await adminJson(gateway, "/admin/quota/health", adminHealthResponseSchema);
     expect(body.status).toBe("healthy");
@@ -96,7 +96,7 @@ describe("GET /admin/quota/health", () => {
     expect(body.checks.cache_performance).toEqual({ hit_rate_percent: 0, status: "good", requests: 0 });
   });
 
-  it("applies seed 000's thresholds: hit rate good > 80 %, poor < 60 %; hash warning > 100 MB per key", () => {
+  it("applies the health thresholds: hit rate good > 80 %, poor < 60 %; hash warning > 100 MB per key", () => {
     expect(cacheStatus(80.1, 10)).toBe("good");
     expect(cacheStatus(80, 10)).toBe("acceptable");
     expect(cacheStatus(60, 10)).toBe("acceptable");
