@@ -13,7 +13,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(
-    "usage: npm run fuzz -- [--runs N (default 10000)] [--seed N (replays a run; printed on failure)]",
+    "usage: npm run fuzz -- [--runs N (default 10000)] [--seed=N (replays a run; printed on failure)]",
   );
   process.exit(0);
 }
