@@ -67,7 +67,7 @@ describe("GET /admin/quota/stats", () => {
 });
 
 describe("GET /admin/quota/health", () => {
-  it("is healthy on a working store, with the seed's checks", async () => {
+  it("is healthy on a working store, with its redis, cache and hash checks", async () => {
     await traffic("h-1", 50); // a few store round trips while leases grow, then decisions from the leases
     const body = await adminJson(gateway, "/admin/quota/health", adminHealthResponseSchema);
     expect(body.status).toBe("healthy");

@@ -14,7 +14,7 @@ import { asTenant, gateway, policyJson, traffic, useGatewayState, workerWith } f
 useGatewayState();
 
 describe("tenants: POST /admin/quota/update, PUT/GET /admin/tenants/:id, POST /admin/tenants/:id/reset", () => {
-  it("sets a tier (with the X-Admin-Key header), applied at once by the serving isolate", async () => {
+  it("sets a tier (with X-Admin-Key and an empty Authorization), applied at once by the serving isolate", async () => {
     expect((await traffic("up-1", 1))[0]).toBe(200);
     const body = await adminJson(
       gateway,

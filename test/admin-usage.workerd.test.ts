@@ -13,7 +13,7 @@ import { gateway, policyJson, traffic, useGatewayState, workerWith } from "./sup
 useGatewayState();
 
 describe("GET /admin/quota/usage", () => {
-  it("lists today's units per tenant with the seed's statistics, EXCEEDED at the day limit", async () => {
+  it("lists today's units per tenant with its statistics, EXCEEDED at the day limit", async () => {
     const w = workerWith({
       QUOTA_POLICY: policyJson({ tiers: { free: { limits: [{ window: "day", limit: 5 }] } } }),
     });

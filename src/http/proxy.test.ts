@@ -1,6 +1,6 @@
 // The proxy's header rewriting: Location values naming the origin become the gateway's; anything else is left alone.
 import { describe, expect, it } from "vitest";
-import { rewriteOriginLocation } from "./proxy.ts";
+import { rewriteOriginLocation, stripHopByHop } from "./proxy.ts";
 
 const origin = new URL("http://10.0.0.5:8080/api/");
 const gateway = new URL("https://api.example.com/v1/x?y=1");
@@ -27,5 +27,18 @@ describe("rewriteOriginLocation", () => {
     expect(rewriteOriginLocation("https://origin.internal:443/a", plain, gateway)).toBe(
       "https://api.example.com/a",
     );
+  });
+});
+
+describe("stripHopByHop", () => {
+  it("drops the hop-by-hop headers and those Connection names, and ignores listed values that name no header", () => {
+    const h = new Headers({
+      connection: "keep-alive, X-Secret, a b, x/y",
+      "x-secret": "1",
+      "keep-alive": "5",
+      ok: "1",
+    });
+    expect(() => stripHopByHop(h)).not.toThrow();
+    expect([...h.keys()]).toEqual(["ok"]);
   });
 });

@@ -17,11 +17,15 @@ const HOP_BY_HOP = [
   "upgrade",
 ];
 
+/** An HTTP field name (RFC 9110 §5.1: a token). */
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 export function stripHopByHop(headers: Headers): Headers {
+  // A listed value that is not a field name names no header (and Headers.delete would throw on it): it is ignored.
   const named = (headers.get("connection") ?? "")
     .split(",")
     .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
+    .filter((s) => FIELD_NAME.test(s));
   for (const h of [...HOP_BY_HOP, ...named]) headers.delete(h);
   return headers;
 }

@@ -36,9 +36,9 @@ async function closedLoopbackPort(): Promise<number> {
   return port;
 }
 
-const intFromEnv = (name: string): number => {
+const intFromEnv = (name: string, min: number): number => {
   const n = Number(process.env[name] ?? 0);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${name} must be an integer of at least ${min}`);
   return n;
 };
 
@@ -49,8 +49,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("closedPort", await closedLoopbackPort());
   project.provide("testOriginPort", testOrigin.originPort);
   project.provide("testOriginControlPort", testOrigin.controlPort);
-  project.provide("fuzzRuns", intFromEnv("QUOTAGATE_FUZZ_RUNS"));
-  project.provide("fuzzSeed", intFromEnv("QUOTAGATE_FUZZ_SEED"));
+  project.provide("fuzzRuns", intFromEnv("QUOTAGATE_FUZZ_RUNS", 0));
+  project.provide("fuzzSeed", intFromEnv("QUOTAGATE_FUZZ_SEED", -(2 ** 31)));
   return async () => {
     await Promise.all([origin.close(), testOrigin.close()]);
   };

@@ -1,6 +1,7 @@
 // Loopback test origin (Node) with a control server on a port of its own: it records every request it serves (for the
 // fuzz suite), sends a response one chunk per control call and reports the bytes of a request body as they arrive
-// (for the streaming tests), so tests coordinate with it through the control port instead of sleeping.
+// (for the streaming tests), so tests coordinate with it through the control port instead of sleeping. The control
+// port also plays a quota store in an outage and prints lines for tests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { ORIGIN_MARK, ORIGIN_MARK_VALUE, type RecordedRequest } from "./loopback-protocol.ts";
@@ -137,6 +138,26 @@ function serveControl(state: OriginState, req: IncomingMessage, res: ServerRespo
     const answer = () => json(res, 200, { bytes: u.bytes, chunks: u.chunks, ended: u.ended });
     u.waiters.push({ atLeast, answer });
     state.wake(u);
+    return;
+  }
+  if (parts[0] === "store-down") {
+    // A quota store in an outage: every Upstash REST call under /store-down fails (without the connection-refused
+    // noise workerd logs for a closed port).
+    req.resume();
+    json(res, 503, { error: "loopback store is down" });
+    return;
+  }
+  if (parts[0] === "log" && req.method === "POST") {
+    // A line from a test, printed by this (the vitest main) process: it shows even when vitest silences test output.
+    let text = "";
+    req.setEncoding("utf8");
+    req.on("data", (c: string) => {
+      text += c;
+    });
+    req.on("end", () => {
+      console.log(text);
+      json(res, 200, { ok: true });
+    });
     return;
   }
   json(res, 404, { error: "unknown control route" });

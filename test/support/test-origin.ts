@@ -1,5 +1,5 @@
 // The loopback test origin seen from workerd: its address, and its control port (what it recorded, releasing the next
-// chunk of a held response, waiting until it has received some bytes of a request body).
+// chunk of a held response, waiting until it has received some bytes of a request body, printing a line).
 import { expect, inject } from "vitest";
 import type { RecordedRequest } from "./loopback-protocol.ts";
 
@@ -8,7 +8,9 @@ export { ORIGIN_MARK, ORIGIN_MARK_VALUE, type RecordedRequest } from "./loopback
 /** host:port of the test origin, as a leak of its address would show it. */
 export const testOriginHost = (): string => `127.0.0.1:${inject("testOriginPort")}`;
 export const testOriginUrl = (): string => `http://${testOriginHost()}`;
-const control = (path: string) => `http://127.0.0.1:${inject("testOriginControlPort")}${path}`;
+/** host:port of the control port, which also plays a quota store in an outage under /store-down. */
+export const testControlHost = (): string => `127.0.0.1:${inject("testOriginControlPort")}`;
+const control = (path: string) => `http://${testControlHost()}${path}`;
 
 async function controlJson<T>(path: string, init?: RequestInit): Promise<T> {
   const res = await fetch(control(path), init);
@@ -38,3 +40,8 @@ export const uploadReceived = (
   id: string,
   bytes: number,
 ): Promise<{ bytes: number; chunks: number; ended: boolean }> => controlJson(`/uploads/${id}?bytes=${bytes}`);
+
+/** Prints `line` from the vitest main process (shown even under `vitest --silent`, which `npm run fuzz` uses). */
+export async function printLine(line: string): Promise<void> {
+  await controlJson(`/log`, { method: "POST", body: line });
+}
