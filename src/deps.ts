@@ -7,7 +7,7 @@ import { createLimiter } from "./limiter/limiter.ts";
 import { PlanResolver } from "./limiter/plan-resolver.ts";
 import { createQuotaService } from "./limiter/quota-service.ts";
 import { Metrics } from "./metrics/metrics.ts";
-import { parseConfig } from "./policy/config.ts";
+import { type GateConfig, parseConfig } from "./policy/config.ts";
 import { createMemoryStore } from "./store/memory/memory-store.ts";
 import type { Store } from "./store/store.ts";
 import { createUpstashStore } from "./store/upstash/upstash-store.ts";
@@ -20,6 +20,11 @@ export interface BuildOptions {
 /** Validates the env (throws naming the field) and builds what one isolate serves with. */
 export function buildDeps(env: Record<string, unknown>, opts: BuildOptions = {}): AppDeps {
   const config = parseConfig(env);
+  return { ...buildServices(config, opts), config };
+}
+
+/** The services of one isolate for a gate configuration (the worker's, or a library user's). */
+export function buildServices(config: GateConfig, opts: BuildOptions = {}): Omit<AppDeps, "config"> {
   const clock = opts.clock ?? systemClock;
   const metrics = new Metrics();
   const store =
@@ -47,7 +52,6 @@ export function buildDeps(env: Record<string, unknown>, opts: BuildOptions = {})
     storeTimeoutMs: config.storeTimeoutMs,
   });
   return {
-    config,
     clock,
     metrics,
     quota: createQuotaService(limiter, resolver, clock),

@@ -1,0 +1,102 @@
+// The `quota` middleware: identifies the tenant, prices the request, decides all of its limits at once, answers a
+// refusal itself (429 or 503 problem+json) and puts the RateLimit headers on whatever the next handler returns. The
+// worker's proxy runs behind it; an existing Hono app uses it through the library entry (src/lib.ts).
+import type { Context, MiddlewareHandler } from "hono";
+import type { Clock } from "../../core/clock.ts";
+import type { Decision } from "../../core/quota.ts";
+import type { QuotaService } from "../../limiter/quota-service.ts";
+import type { GateConfig } from "../../policy/config.ts";
+import { type Identity, identify } from "../identity.ts";
+import { problem, problemFromError } from "../problem.ts";
+import { rateLimitHeaders } from "../ratelimit-headers.ts";
+
+/** What the middleware is handed: the gate's settings and the quota service (never the store). */
+export interface QuotaGate {
+  config: Pick<GateConfig, "policy" | "jwtSecret" | "enabled">;
+  clock: Clock;
+  quota: QuotaService;
+}
+
+/** Context variables the middleware sets for the handlers behind it (absent on exempt routes or when disabled). */
+export interface QuotaVariables {
+  /** The decision that admitted the request. */
+  quota?: Decision;
+  /** Who the request was identified as. */
+  quotaIdentity?: Identity;
+}
+
+export type QuotaEnv = { Variables: QuotaVariables };
+
+/** ctx.waitUntil when the runtime gives one (always in Workers); otherwise background work is only logged if it
+ * fails (Node servers and test harnesses keep the process alive anyway). */
+export function waitUntilOf(c: Context): (p: Promise<unknown>) => void {
+  try {
+    const ctx = c.executionCtx;
+    return (p) => ctx.waitUntil(p);
+  } catch {
+    return (p) => {
+      p.catch((err) => console.error("quotagate: background task failed", err));
+    };
+  }
+}
+
+/** The 429 or 503 answer of a refused request. */
+export function refusal(
+  decision: Decision,
+  headers: Array<[string, string]>,
+  path: string,
+  nowMs: number,
+): Response {
+  if (decision.reason === "store_unavailable")
+    return problem(
+      "store_unavailable",
+      "the quota store is unreachable and this tier fails closed; retry shortly",
+      { instance: path, headers: [...headers, ["retry-after", "1"]] },
+    );
+  const violated = decision.states.filter((s) => s.exceeded && s.limit.mode === "enforce");
+  const names = violated.map((s) => `${s.limit.name} (${s.limit.limit})`).join(", ") || "its quota";
+  const retryAt = decision.retryAtMs ?? nowMs;
+  const retryIn = Number.isFinite(retryAt) ? Math.max(1, Math.ceil((retryAt - nowMs) / 1000)) : null;
+  const who = `tenant "${decision.tenant}" (tier ${decision.tier})`;
+  return problem(
+    "quota_exceeded",
+    retryIn === null
+      ? `${who}: this request costs more than ${names} allows in a whole window; it can never be admitted`
+      : `${who} exceeded ${names}; retry in ${retryIn} s`,
+    {
+      instance: path,
+      headers,
+      extensions: {
+        "violated-policies": violated.map((s) => s.limit.name),
+        tenant: decision.tenant,
+        tier: decision.tier,
+        retry_after: retryIn,
+      },
+    },
+  );
+}
+
+/** The middleware over a built gate. Bad credentials and refusals are answered here as problem+json, so the app's
+ * own error handler never sees quotagate's errors; errors of the handlers behind it are left to the app. */
+export function quotaMiddleware(gate: QuotaGate): MiddlewareHandler<QuotaEnv> {
+  const { config, clock, quota } = gate;
+  const policy = config.policy;
+  return async (c, next) => {
+    const req = c.req.raw;
+    const path = new URL(req.url).pathname;
+    if (!config.enabled || policy.isExempt(path)) return next();
+    let decision: Decision;
+    try {
+      const id = await identify(req, policy.policy.identity, config.jwtSecret);
+      c.set("quotaIdentity", id);
+      decision = await quota.admit(id, policy.price(req.method, path), waitUntilOf(c));
+    } catch (err) {
+      return problemFromError(err, path);
+    }
+    const headers = rateLimitHeaders(decision, clock.now());
+    if (!decision.allowed) return refusal(decision, headers, path, clock.now());
+    c.set("quota", decision);
+    await next();
+    for (const [k, v] of headers) c.header(k, v);
+  };
+}
