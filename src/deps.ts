@@ -3,6 +3,7 @@
 import { type Clock, systemClock } from "./core/clock.ts";
 import type { AppDeps } from "./http/app.ts";
 import { AdminService } from "./limiter/admin-service.ts";
+import { DenyList } from "./limiter/deny-list.ts";
 import { createLimiter } from "./limiter/limiter.ts";
 import { PlanResolver } from "./limiter/plan-resolver.ts";
 import { createQuotaService } from "./limiter/quota-service.ts";
@@ -56,5 +57,12 @@ export function buildServices(config: GateConfig, opts: BuildOptions = {}): Omit
     metrics,
     quota: createQuotaService(limiter, resolver, clock),
     admin: new AdminService({ policy: config.policy, store, limiter, resolver, clock, metrics }),
+    deny: new DenyList({
+      store,
+      clock,
+      metrics,
+      cacheTtlMs: config.cacheTtlMs,
+      storeTimeoutMs: config.storeTimeoutMs,
+    }),
   };
 }

@@ -2,9 +2,11 @@
 import { Hono } from "hono";
 import type { Clock } from "../core/clock.ts";
 import type { AdminService } from "../limiter/admin-service.ts";
+import type { DenyList } from "../limiter/deny-list.ts";
 import type { QuotaService } from "../limiter/quota-service.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { Config } from "../policy/config.ts";
+import { createDenyRoutes } from "./admin/deny-routes.ts";
 import { createAdminRoutes } from "./admin/routes.ts";
 import { identify } from "./identity.ts";
 import { limitUsage } from "./limit-usage.ts";
@@ -19,6 +21,7 @@ export interface AppDeps {
   metrics: Metrics;
   quota: QuotaService;
   admin: AdminService;
+  deny: DenyList;
 }
 
 const ADMIN_HEADERS = ["x-admin-key"];
@@ -44,6 +47,7 @@ export function createApp(deps: AppDeps): Hono<QuotaEnv> {
     });
   });
 
+  app.route("/admin/deny", createDenyRoutes(deps));
   app.route("/admin", createAdminRoutes(deps));
 
   // Everything else: proxied under quota (exempt routes and a disabled gate pass the middleware unchecked).

@@ -25,6 +25,11 @@ export const metricFamilies = {
   quotagate_flushes_total: { help: "Flushes by outcome.", type: "counter" },
   quotagate_shadow_denials_total: { help: "Requests a shadow limit would have denied.", type: "counter" },
   quotagate_cache_entries: { help: "Entries held in the isolate cache.", type: "gauge" },
+  quotagate_deny_blocks_total: {
+    help: "Requests refused by the deny list, by kind of entry.",
+    type: "counter",
+  },
+  quotagate_deny_list_entries: { help: "Entries of the deny list as this isolate holds it.", type: "gauge" },
 } satisfies Record<string, Family>;
 
 export type MetricName = keyof typeof metricFamilies;

@@ -13,6 +13,7 @@ import { limitUsage, windowOf } from "../limit-usage.ts";
 import { buildOpenApi } from "../openapi.ts";
 import { problem, problemFromError } from "../problem.ts";
 import { adminAuth } from "./auth.ts";
+import { createDenySchemas } from "./deny-schemas.ts";
 import {
   type adminHealthResponseSchema,
   type clearResponseSchema,
@@ -239,7 +240,7 @@ export function createAdminRoutes(deps: AppDeps): Hono {
   });
 
   admin.get("/openapi.json", () => {
-    openapi ??= JSON.stringify(buildOpenApi(schemas));
+    openapi ??= JSON.stringify(buildOpenApi(schemas, createDenySchemas(policy)));
     return new Response(openapi, {
       headers: { "content-type": "application/json", "cache-control": "no-store" },
     });

@@ -1,9 +1,11 @@
-// The `quota` middleware: identifies the tenant, prices the request, decides all of its limits at once, answers a
-// refusal itself (429 or 503 problem+json) and puts the RateLimit headers on whatever the next handler returns. The
+// The `quota` middleware: applies the deny list, identifies the tenant, prices the request, decides all of its limits
+// at once, answers a refusal itself (403, 429 or 503 problem+json) and puts the RateLimit headers on whatever the next handler returns. The
 // worker's proxy runs behind it; an existing Hono app uses it through the library entry (src/lib.ts).
 import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "../../core/clock.ts";
+import type { DenyEntry } from "../../core/deny.ts";
 import type { Decision } from "../../core/quota.ts";
+import type { DenyList } from "../../limiter/deny-list.ts";
 import type { QuotaService } from "../../limiter/quota-service.ts";
 import type { GateConfig } from "../../policy/config.ts";
 import { type Identity, identify } from "../identity.ts";
@@ -15,6 +17,7 @@ export interface QuotaGate {
   config: Pick<GateConfig, "policy" | "jwtSecret" | "enabled">;
   clock: Clock;
   quota: QuotaService;
+  deny: DenyList;
 }
 
 /** Context variables the middleware sets for the handlers behind it (absent on exempt routes or when disabled). */
@@ -76,18 +79,39 @@ export function refusal(
   );
 }
 
+/** The 403 of a request the deny list refuses. The client learns what matched, never the operator's note. */
+function forbidden(entry: DenyEntry, path: string): Response {
+  const detail =
+    entry.kind === "ip"
+      ? "requests from this client address are refused"
+      : entry.kind === "key"
+        ? "this API key is refused"
+        : "this tenant is refused";
+  return problem("denied", detail, { instance: path, extensions: { denied: entry.kind } });
+}
+
 /** The middleware over a built gate. Bad credentials and refusals are answered here as problem+json, so the app's
  * own error handler never sees quotagate's errors; errors of the handlers behind it are left to the app. */
 export function quotaMiddleware(gate: QuotaGate): MiddlewareHandler<QuotaEnv> {
-  const { config, clock, quota } = gate;
+  const { config, clock, quota, deny } = gate;
   const policy = config.policy;
   return async (c, next) => {
     const req = c.req.raw;
     const path = new URL(req.url).pathname;
     if (!config.enabled || policy.isExempt(path)) return next();
+    const refuse = (entry: DenyEntry) => {
+      deny.blocked(entry);
+      return forbidden(entry, path);
+    };
     let decision: Decision;
     try {
+      // The deny list is consulted before anything else: a refused address costs no credential check.
+      const rules = await deny.rules();
+      const byIp = rules.matchIp(req.headers.get("cf-connecting-ip"));
+      if (byIp) return refuse(byIp);
       const id = await identify(req, policy.policy.identity, config.jwtSecret);
+      const byId = rules.matchTenant(id.tenant) ?? rules.matchKey(id.keyHash);
+      if (byId) return refuse(byId);
       c.set("quotaIdentity", id);
       decision = await quota.admit(id, policy.price(req.method, path), waitUntilOf(c));
     } catch (err) {
