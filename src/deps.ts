@@ -10,6 +10,7 @@ import { createQuotaService } from "./limiter/quota-service.ts";
 import { Metrics } from "./metrics/metrics.ts";
 import { type GateConfig, parseConfig } from "./policy/config.ts";
 import { createMemoryStore } from "./store/memory/memory-store.ts";
+import { meteredStore } from "./store/metered-store.ts";
 import type { Store } from "./store/store.ts";
 import { createUpstashStore } from "./store/upstash/upstash-store.ts";
 
@@ -28,15 +29,17 @@ export function buildDeps(env: Record<string, unknown>, opts: BuildOptions = {})
 export function buildServices(config: GateConfig, opts: BuildOptions = {}): Omit<AppDeps, "config"> {
   const clock = opts.clock ?? systemClock;
   const metrics = new Metrics();
-  const store =
+  const store = meteredStore(
     opts.store ??
-    (config.upstash
-      ? createUpstashStore({
-          url: config.upstash.url,
-          token: config.upstash.token,
-          timeoutMs: config.storeTimeoutMs,
-        })
-      : createMemoryStore());
+      (config.upstash
+        ? createUpstashStore({
+            url: config.upstash.url,
+            token: config.upstash.token,
+            timeoutMs: config.storeTimeoutMs,
+          })
+        : createMemoryStore()),
+    metrics,
+  );
   const limiter = createLimiter({
     store,
     clock,

@@ -13,6 +13,10 @@ export const metricFamilies = {
   quotagate_local_decisions_total: { help: "Decisions taken without a store round trip.", type: "counter" },
   quotagate_store_calls_total: { help: "Store round trips by operation.", type: "counter" },
   quotagate_store_errors_total: { help: "Failed store round trips by operation.", type: "counter" },
+  quotagate_store_commands_total: {
+    help: "Redis commands the store calls cost as Upstash bills them (script commands included; estimated).",
+    type: "counter",
+  },
   quotagate_store_latency_seconds: { help: "Store round-trip latency.", type: "histogram" },
   quotagate_cache_hits_total: { help: "Isolate cache hits by kind (plan, lease, denial).", type: "counter" },
   quotagate_cache_misses_total: { help: "Isolate cache misses by kind.", type: "counter" },
@@ -25,6 +29,18 @@ export const metricFamilies = {
   quotagate_flushes_total: { help: "Flushes by outcome.", type: "counter" },
   quotagate_shadow_denials_total: { help: "Requests a shadow limit would have denied.", type: "counter" },
   quotagate_cache_entries: { help: "Entries held in the isolate cache.", type: "gauge" },
+  quotagate_upstash_price_per_100k_commands_usd: {
+    help: "Price of 100,000 Redis commands the cost estimates use (UPSTASH_PRICE_PER_100K).",
+    type: "gauge",
+  },
+  quotagate_store_commands_per_request: {
+    help: "Redis commands per quota decision of this isolate since it started (estimated).",
+    type: "gauge",
+  },
+  quotagate_upstash_usd_per_million_requests: {
+    help: "Estimated Upstash dollars per million requests at this isolate's commands per request.",
+    type: "gauge",
+  },
   quotagate_deny_blocks_total: {
     help: "Requests refused by the deny list, by kind of entry.",
     type: "counter",

@@ -3,11 +3,12 @@
 // work itself is the admin service's.
 import { Hono } from "hono";
 import type { z } from "zod";
-import { dateOfDayId, utcDate } from "../../algorithms/calendar-window.ts";
+import { calendarPeriod, dateOfDayId, utcDate } from "../../algorithms/calendar-window.ts";
 import type { Plan } from "../../core/quota.ts";
 import type { TenantRecord } from "../../limiter/admin-service.ts";
 import type { ResolvedPlan } from "../../limiter/plan-resolver.ts";
 import { decodeUsageCursor } from "../../limiter/usage-report.ts";
+import { setCostGauges } from "../../metrics/upstash-cost.ts";
 import type { AppDeps } from "../app.ts";
 import { limitUsage, windowOf } from "../limit-usage.ts";
 import { buildOpenApi } from "../openapi.ts";
@@ -26,7 +27,7 @@ import {
   type usageResponseSchema,
   type warmResponseSchema,
 } from "./schemas.ts";
-import { cacheStatus, fleetStats, hashStatus, isolateStats, overallHealth } from "./stats.ts";
+import { cacheStatus, costStats, fleetStats, hashStatus, isolateStats, overallHealth } from "./stats.ts";
 import { invalid, parseWith, queryOf, readJson } from "./validate.ts";
 
 type Out<S extends z.ZodType> = z.output<S>;
@@ -102,18 +103,27 @@ export function createAdminRoutes(deps: AppDeps): Hono {
   admin.get("/quota/stats", async (c) => {
     let fleet: Out<typeof statsResponseSchema>["fleet"] = null;
     let fleetError: string | undefined;
+    let counts: Record<string, number> | null = null;
     try {
       const f = await service.fleet();
       fleet = fleetStats(f.date, f.counts);
+      counts = f.counts;
     } catch (err) {
       fleetError = (err as Error).message;
     }
+    const isolate = service.isolate();
+    const now = clock.now();
     const body: Out<typeof statsResponseSchema> = {
       success: true,
       store: storeKind,
-      stats: isolateStats(service.isolate()),
+      stats: isolateStats(isolate),
       fleet,
       ...(fleetError === undefined ? {} : { fleet_error: fleetError }),
+      cost: costStats(
+        config.pricePer100kCommands,
+        { commands: metrics.total("quotagate_store_commands_total"), decisions: isolate.decisions },
+        counts && { counts, msIntoDay: now - calendarPeriod("day", now).startMs },
+      ),
     };
     return c.json(body);
   });
@@ -234,6 +244,7 @@ export function createAdminRoutes(deps: AppDeps): Hono {
 
   admin.get("/metrics", () => {
     metrics.set("quotagate_cache_entries", service.isolate().books);
+    setCostGauges(metrics, config.pricePer100kCommands);
     return new Response(metrics.render(), {
       headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" },
     });

@@ -4,6 +4,8 @@
 
 import type { z } from "zod";
 import type { IsolateStats } from "../../limiter/admin-service.ts";
+import { dailyCost, requestCost } from "../../metrics/upstash-cost.ts";
+import type { costSchema } from "./cost-schema.ts";
 import type { fleetStatsSchema, isolateStatsSchema } from "./schemas.ts";
 
 export const HIT_RATE_GOOD_PERCENT = 80;
@@ -76,5 +78,21 @@ export function fleetStats(date: string, raw: Record<string, number>): z.output<
     cache_misses: n("cache_misses"),
     hit_rate_percent: percent(hits, lookups),
     redis_calls: n("store_calls"),
+  };
+}
+
+/** Estimated Upstash cost of this isolate's commands and of today's fleet totals (`null` when unread). */
+export function costStats(
+  pricePer100k: number,
+  isolate: { commands: number; decisions: number },
+  fleet: { counts: Record<string, number>; msIntoDay: number } | null,
+): z.output<typeof costSchema> {
+  const n = (k: string) => fleet?.counts[k] ?? 0;
+  return {
+    price_per_100k_commands_usd: pricePer100k,
+    isolate: requestCost(isolate.commands, isolate.decisions, pricePer100k),
+    fleet: fleet
+      ? dailyCost(n("store_commands"), n("allowed") + n("denied"), fleet.msIntoDay, pricePer100k)
+      : null,
   };
 }
