@@ -7,6 +7,7 @@ import { DenyList } from "./limiter/deny-list.ts";
 import { createLimiter } from "./limiter/limiter.ts";
 import { PlanResolver } from "./limiter/plan-resolver.ts";
 import { createQuotaService } from "./limiter/quota-service.ts";
+import { Activity } from "./metrics/activity.ts";
 import { Metrics } from "./metrics/metrics.ts";
 import { type GateConfig, parseConfig } from "./policy/config.ts";
 import { createMemoryStore } from "./store/memory/memory-store.ts";
@@ -60,6 +61,7 @@ export function buildServices(config: GateConfig, opts: BuildOptions = {}): Omit
     metrics,
     quota: createQuotaService(limiter, resolver, clock),
     admin: new AdminService({ policy: config.policy, store, limiter, resolver, clock, metrics }),
+    activity: new Activity({ metrics, clock }),
     deny: new DenyList({
       store,
       clock,

@@ -90,7 +90,7 @@ describe("cost estimates", () => {
     expect(fleet.usd_per_day).toBeCloseTo(fleet.usd_today * (86_400 / (12 * 3_600 + 30)), 6);
 
     const text = await (await w.fetch("/admin/metrics", adminInit())).text();
-    expect(text).toContain("quotagate_upstash_price_per_100k_commands_usd 0.5");
+    expect(text).toContain(`quotagate_upstash_command_price_usd ${0.5 / 100_000}`);
     expect(text).toMatch(/quotagate_store_commands_total\{op="acquire"\} \d+/);
     expect(text).toMatch(/quotagate_store_commands_per_request \d/);
     expect(text).toMatch(/quotagate_upstash_usd_per_million_requests \d/);

@@ -4,10 +4,12 @@ import type { Clock } from "../core/clock.ts";
 import type { AdminService } from "../limiter/admin-service.ts";
 import type { DenyList } from "../limiter/deny-list.ts";
 import type { QuotaService } from "../limiter/quota-service.ts";
+import type { Activity } from "../metrics/activity.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { Config } from "../policy/config.ts";
 import { createDenyRoutes } from "./admin/deny-routes.ts";
 import { createAdminRoutes } from "./admin/routes.ts";
+import { createDashboardRoutes } from "./dashboard/routes.tsx";
 import { identify } from "./identity.ts";
 import { limitUsage } from "./limit-usage.ts";
 import { type QuotaEnv, quotaMiddleware } from "./middleware/quota.ts";
@@ -22,6 +24,8 @@ export interface AppDeps {
   quota: QuotaService;
   admin: AdminService;
   deny: DenyList;
+  /** Per-minute figures and tenant rankings of this isolate, for the dashboard. */
+  activity: Activity;
 }
 
 const ADMIN_HEADERS = ["x-admin-key"];
@@ -48,6 +52,7 @@ export function createApp(deps: AppDeps): Hono<QuotaEnv> {
   });
 
   app.route("/admin/deny", createDenyRoutes(deps));
+  app.route("/admin/dashboard", createDashboardRoutes(deps));
   app.route("/admin", createAdminRoutes(deps));
 
   // Everything else: proxied under quota (exempt routes and a disabled gate pass the middleware unchecked).

@@ -24,6 +24,7 @@ import {
   usageResponseSchema,
   warmResponseSchema,
 } from "./admin/schemas.ts";
+import { dashboardDataSchema } from "./dashboard/data-schema.ts";
 
 type Json = Record<string, unknown>;
 
@@ -280,6 +281,15 @@ export function buildOpenApi(s: AdminSchemas, d: DenySchemas): Json {
         }),
       },
       ...denyPaths(d),
+      "/admin/dashboard/data": {
+        get: admin({
+          summary: "What the dashboard (GET /admin/dashboard, a page served without the token) draws.",
+          description:
+            "The serving isolate's decisions per minute, top tenants, cache, store latency and leases, with the cost " +
+            "estimates and the isolate's copy of the deny list.",
+          ok: { description: "Dashboard figures.", schema: dashboardDataSchema },
+        }),
+      },
     },
   };
 }

@@ -47,7 +47,7 @@ describe("docs/grafana-dashboard.json", () => {
       "quotagate_decisions_total",
       "quotagate_shadow_denials_total",
       "quotagate_store_commands_total",
-      "quotagate_upstash_price_per_100k_commands_usd",
+      "quotagate_upstash_command_price_usd",
       "quotagate_store_latency_seconds_bucket",
       "quotagate_lease_grants_total",
       "quotagate_deny_blocks_total",

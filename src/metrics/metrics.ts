@@ -29,8 +29,8 @@ export const metricFamilies = {
   quotagate_flushes_total: { help: "Flushes by outcome.", type: "counter" },
   quotagate_shadow_denials_total: { help: "Requests a shadow limit would have denied.", type: "counter" },
   quotagate_cache_entries: { help: "Entries held in the isolate cache.", type: "gauge" },
-  quotagate_upstash_price_per_100k_commands_usd: {
-    help: "Price of 100,000 Redis commands the cost estimates use (UPSTASH_PRICE_PER_100K).",
+  quotagate_upstash_command_price_usd: {
+    help: "Price of one Redis command the cost estimates use (UPSTASH_PRICE_PER_100K / 100000).",
     type: "gauge",
   },
   quotagate_store_commands_per_request: {
@@ -113,6 +113,25 @@ export class Metrics {
     const want = Object.entries(where).map(([k, v]) => `${k}="${v}"`);
     for (const [k, v] of this.values.get(name) ?? []) if (want.every((w) => k.includes(w))) sum += v;
     return sum;
+  }
+
+  /** Observations and their sum of a histogram over all its label sets, with the cumulative count per bucket bound. */
+  histogramTotals(name: MetricName): {
+    count: number;
+    sum: number;
+    buckets: Array<[le: number, count: number]>;
+  } {
+    let count = 0;
+    let sum = 0;
+    const perBucket = BUCKETS.map(() => 0);
+    for (const h of this.histograms.get(name)?.values() ?? []) {
+      count += h.count;
+      sum += h.sum;
+      h.counts.forEach((c, i) => {
+        perBucket[i]! += c;
+      });
+    }
+    return { count, sum, buckets: BUCKETS.map((le, i) => [le, perBucket[i]!]) };
   }
 
   reset(): void {

@@ -61,7 +61,7 @@ export function setCostGauges(m: Metrics, pricePer100k: number): void {
     m.total("quotagate_decisions_total"),
     pricePer100k,
   );
-  m.set("quotagate_upstash_price_per_100k_commands_usd", pricePer100k);
+  m.set("quotagate_upstash_command_price_usd", pricePer100k / 100_000);
   m.set("quotagate_store_commands_per_request", c.commands_per_request);
   m.set("quotagate_upstash_usd_per_million_requests", c.usd_per_million_requests);
 }

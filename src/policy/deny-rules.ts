@@ -56,6 +56,8 @@ export function normaliseDenyValue(kind: DenyKind, raw: string, maxIdLength: num
 /** What a request is checked against: the entry that refuses it, or null. */
 export interface DenyRules {
   readonly size: number;
+  /** The entries in force (those that compiled). */
+  readonly entries: readonly DenyEntry[];
   /** The range entry holding this client address (unparsable addresses match nothing). */
   matchIp(ip: string | null): DenyEntry | null;
   matchTenant(tenant: string): DenyEntry | null;
@@ -70,6 +72,7 @@ export function compileDenyRules(entries: DenyEntry[]): DenyRules {
   const keys = new Map<string, DenyEntry>();
   const v4: Range[] = [];
   const v6: Range[] = [];
+  const kept: DenyEntry[] = [];
   for (const e of entries) {
     if (e.kind === "tenant") tenants.set(e.value, e);
     else if (e.kind === "key") keys.set(e.value, e);
@@ -83,9 +86,11 @@ export function compileDenyRules(entries: DenyEntry[]): DenyRules {
       const range = ipaddr.parseCIDR(n.value);
       (range[0].kind() === "ipv4" ? v4 : v6).push({ entry: e, range });
     }
+    kept.push(e);
   }
   return {
-    size: entries.length,
+    size: kept.length,
+    entries: kept,
     matchIp(ip) {
       if (!ip || (v4.length === 0 && v6.length === 0) || !ipaddr.isValid(ip)) return null;
       // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 client it stands for.

@@ -39,6 +39,7 @@ export const ADMIN_ROUTES: Array<[method: string, path: string, body?: unknown]>
   ["DELETE", `/admin/deny/keys/${DENY_KEY_HASH}`],
   ["PUT", "/admin/deny/ips/192.0.2.0%2F24"],
   ["DELETE", "/admin/deny/ips/192.0.2.0%2F24"],
+  ["GET", "/admin/dashboard/data"],
 ];
 
 /** The OpenAPI path template of a concrete path of ADMIN_ROUTES. */

@@ -7,6 +7,7 @@ import type { DenyEntry } from "../../core/deny.ts";
 import type { Decision } from "../../core/quota.ts";
 import type { DenyList } from "../../limiter/deny-list.ts";
 import type { QuotaService } from "../../limiter/quota-service.ts";
+import type { Activity } from "../../metrics/activity.ts";
 import type { GateConfig } from "../../policy/config.ts";
 import { type Identity, identify } from "../identity.ts";
 import { problem, problemFromError } from "../problem.ts";
@@ -18,6 +19,7 @@ export interface QuotaGate {
   clock: Clock;
   quota: QuotaService;
   deny: DenyList;
+  activity: Activity;
 }
 
 /** Context variables the middleware sets for the handlers behind it (absent on exempt routes or when disabled). */
@@ -93,12 +95,13 @@ function forbidden(entry: DenyEntry, path: string): Response {
 /** The middleware over a built gate. Bad credentials and refusals are answered here as problem+json, so the app's
  * own error handler never sees quotagate's errors; errors of the handlers behind it are left to the app. */
 export function quotaMiddleware(gate: QuotaGate): MiddlewareHandler<QuotaEnv> {
-  const { config, clock, quota, deny } = gate;
+  const { config, clock, quota, deny, activity } = gate;
   const policy = config.policy;
   return async (c, next) => {
     const req = c.req.raw;
     const path = new URL(req.url).pathname;
     if (!config.enabled || policy.isExempt(path)) return next();
+    activity.sample();
     const refuse = (entry: DenyEntry) => {
       deny.blocked(entry);
       return forbidden(entry, path);
@@ -117,6 +120,7 @@ export function quotaMiddleware(gate: QuotaGate): MiddlewareHandler<QuotaEnv> {
     } catch (err) {
       return problemFromError(err, path);
     }
+    activity.record(decision.tenant, decision.allowed);
     const headers = rateLimitHeaders(decision, clock.now());
     if (!decision.allowed) return refusal(decision, headers, path, clock.now());
     c.set("quota", decision);
