@@ -19,7 +19,12 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     if (typeof x !== "number" || !isFinite(x)) return "\u2014";
     return x.toLocaleString("en-US", { maximumFractionDigits: digits === undefined ? 2 : digits });
   }
-  function usd(x) { return typeof x === "number" ? "$" + fmt(x, x < 1 ? 4 : 2) : "\u2014"; }
+  // Small sums keep three significant digits ($0.0000288), larger ones cents.
+  function usd(x) {
+    if (typeof x !== "number" || !isFinite(x)) return "\u2014";
+    if (x === 0 || x >= 1) return "$" + fmt(x, 2);
+    return "$" + x.toLocaleString("en-US", { maximumSignificantDigits: 3, maximumFractionDigits: 20 });
+  }
   function hhmm(iso) { return iso.slice(11, 16); }
   function setStatus(text) { $("status").textContent = text; }
   function schedule(seconds) {
@@ -34,15 +39,23 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     $("login-error").textContent = message || "";
     setStatus("");
   }
+  // Charts are drawn in CSS pixels at the width the layout gives them, so text keeps its size on any screen.
+  function size(svg, height) {
+    var w = Math.max(240, Math.round(svg.getBoundingClientRect().width) || 600);
+    svg.setAttribute("viewBox", "0 0 " + w + " " + height);
+    return w;
+  }
   function empty(svg, message) {
+    var w = size(svg, 60);
     svg.setAttribute("data-points", "0");
-    svg.appendChild(el("text", { x: 300, y: 110, "text-anchor": "middle", class: "muted" }, message || "no data yet"));
+    svg.appendChild(el("text", { x: w / 2, y: 34, "text-anchor": "middle", class: "muted" }, message || "no data yet"));
   }
 
   // Lines over the minutes: one polyline and its points per series, the largest value on the axis.
   function lineChart(svg, labels, series) {
     clear(svg);
-    var W = 600, H = 220, L = 44, R = 10, T = 12, B = 28;
+    var H = 200, L = 44, R = 10, T = 12, B = 28;
+    var W = size(svg, H);
     var max = 0, points = 0;
     series.forEach(function (s) { s.values.forEach(function (v) { if (v > max) max = v; }); });
     if (max === 0) max = 1;
@@ -72,13 +85,14 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   function barChart(svg, items, color) {
     clear(svg);
     if (!items.length) return empty(svg);
-    var rowH = 22, W = 600, labelW = 170, H = items.length * rowH + 8;
-    svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+    var rowH = 22, H = items.length * rowH + 8;
+    var W = size(svg, H), labelW = Math.min(170, Math.round(W * 0.4));
     var max = Math.max.apply(null, items.map(function (i) { return i.value; })) || 1;
     items.forEach(function (it, i) {
       var y = 4 + i * rowH;
       var w = Math.max(2, ((W - labelW - 60) * it.value) / max);
-      var label = it.label.length > 24 ? it.label.slice(0, 23) + "\u2026" : it.label;
+      var room = Math.max(6, Math.floor(labelW / 7.5));
+      var label = it.label.length > room ? it.label.slice(0, room - 1) + "\u2026" : it.label;
       svg.appendChild(el("text", { x: labelW - 6, y: y + 15, "text-anchor": "end", class: "tick" }, label));
       var bar = el("rect", { x: labelW, y: y + 3, width: w, height: rowH - 6, fill: color, "data-series": "bar" });
       bar.appendChild(el("title", {}, it.label + ": " + fmt(it.value, 0)));
@@ -92,11 +106,11 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   function donut(svg, percent, total) {
     clear(svg);
     if (!total) return empty(svg);
-    var r = 70, c = 2 * Math.PI * r;
-    svg.appendChild(el("circle", { cx: 300, cy: 110, r: r, fill: "none", stroke: "#e0e0e0", "stroke-width": 24 }));
-    svg.appendChild(el("circle", { cx: 300, cy: 110, r: r, fill: "none", stroke: COLORS.allowed, "stroke-width": 24,
-      "stroke-dasharray": ((c * percent) / 100).toFixed(1) + " " + c.toFixed(1), transform: "rotate(-90 300 110)", "data-series": "hit rate" }));
-    svg.appendChild(el("text", { x: 300, y: 118, "text-anchor": "middle", class: "big" }, fmt(percent, 1) + "%"));
+    var cx = size(svg, 170) / 2, r = 62, c = 2 * Math.PI * r;
+    svg.appendChild(el("circle", { cx: cx, cy: 85, r: r, fill: "none", stroke: "#e0e0e0", "stroke-width": 22 }));
+    svg.appendChild(el("circle", { cx: cx, cy: 85, r: r, fill: "none", stroke: COLORS.allowed, "stroke-width": 22,
+      "stroke-dasharray": ((c * percent) / 100).toFixed(1) + " " + c.toFixed(1), transform: "rotate(-90 " + cx + " 85)", "data-series": "hit rate" }));
+    svg.appendChild(el("text", { x: cx, y: 94, "text-anchor": "middle", class: "big" }, fmt(percent, 1) + "%"));
     svg.setAttribute("data-points", "1");
   }
 
@@ -130,7 +144,9 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     });
   }
 
+  var last = null;
   function render(d) {
+    last = d;
     var labels = d.minutes.map(function (m) { return m.minute; });
     var col = function (k) { return d.minutes.map(function (m) { return m[k]; }); };
     lineChart($("chart-decisions"), labels, [
@@ -148,9 +164,10 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     ]);
     lineChart($("chart-store-latency"), labels, [{ name: "mean ms", color: COLORS.latency, values: col("store_latency_ms") }]);
     var fleet = d.cost.fleet;
+    var flushed = fleet && fleet.requests > 0;
     tiles($("cost-tiles"), [
-      ["USD per day (fleet, projected)", fleet ? usd(fleet.usd_per_day) : "\u2014"],
-      ["USD per million requests", usd(fleet && fleet.requests ? fleet.usd_per_million_requests : d.cost.isolate.usd_per_million_requests)],
+      ["USD per day (fleet, projected)", flushed ? usd(fleet.usd_per_day) : "\u2014 (no fleet totals yet)"],
+      ["USD per million requests", usd(flushed ? fleet.usd_per_million_requests : d.cost.isolate.usd_per_million_requests)],
       ["Redis commands per request", fmt(d.cost.isolate.commands_per_request, 3)],
       ["price per 100k commands", usd(d.cost.price_per_100k_commands_usd)]
     ]);
@@ -205,6 +222,11 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     if (!value) return;
     sessionStorage.setItem(KEY, value);
     load();
+  });
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    if (resizing) clearTimeout(resizing);
+    resizing = setTimeout(function () { if (last && !$("dash").hidden) render(last); }, 150);
   });
   $("signout").addEventListener("click", function () {
     sessionStorage.removeItem(KEY);

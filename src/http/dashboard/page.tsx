@@ -7,6 +7,7 @@ import { CLIENT_SCRIPT } from "./client-script.ts";
 const STYLES = `
 :root { color-scheme: light; --fg: #1b1b1b; --muted: #666; --line: #d9d9d9; --bg: #f6f7f9; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
 header { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 16px; padding: 12px 16px; background: #fff; border-bottom: 1px solid var(--line); }
 header h1 { font-size: 18px; margin: 0; }
@@ -24,7 +25,7 @@ h2 { font-size: 14px; margin: 0 0 8px; }
 svg.chart { display: block; width: 100%; height: auto; }
 .axis { stroke: #999; stroke-width: 1; }
 .tick, .muted { font-size: 12px; fill: var(--muted); }
-.big { font-size: 28px; font-weight: 600; fill: var(--fg); }
+.big { font-size: 24px; font-weight: 600; fill: var(--fg); }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 14px; padding: 0; margin: 6px 0 0; list-style: none; color: var(--muted); }
 .legend i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
 .allowed { background: #2e7d32; } .denied { background: #c62828; } .shadow { background: #ef6c00; } .blocks { background: #6a1b9a; }
@@ -49,15 +50,8 @@ const Legend = (props: { items: Array<[cls: string, label: string]> }) => (
   </ul>
 );
 
-const Chart = (props: { id: string; label: string; height?: number }) => (
-  <svg
-    id={props.id}
-    class="chart"
-    viewBox={`0 0 600 ${props.height ?? 220}`}
-    role="img"
-    aria-label={props.label}
-    data-points="0"
-  />
+const Chart = (props: { id: string; label: string }) => (
+  <svg id={props.id} class="chart" viewBox="0 0 600 60" role="img" aria-label={props.label} data-points="0" />
 );
 
 export function DashboardPage(props: { nonce: string }) {
