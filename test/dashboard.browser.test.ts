@@ -174,10 +174,10 @@ describe.skipIf(missing && !process.env.CI)("dashboard in headless chromium", ()
     await page.fill("#token", TOKEN);
     await page.click("#login button[type=submit]");
     await page.locator("#dash").waitFor({ state: "visible" });
-    const widths = await page.evaluate(() => ({
-      scroll: document.documentElement.scrollWidth,
-      client: document.documentElement.clientWidth,
-    }));
+    // Evaluated in the page (a string: this project's types have no DOM).
+    const widths = (await page.evaluate(
+      "({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })",
+    )) as { scroll: number; client: number };
     expect(widths.client).toBe(375);
     expect(widths.scroll).toBeLessThanOrEqual(375);
     for (const id of CHARTS) {
