@@ -3,7 +3,7 @@
 // work itself is the admin service's.
 import { Hono } from "hono";
 import type { z } from "zod";
-import { calendarPeriod, dateOfDayId, utcDate } from "../../algorithms/calendar-window.ts";
+import { dateOfDayId, utcDate } from "../../algorithms/calendar-window.ts";
 import type { Plan } from "../../core/quota.ts";
 import type { TenantRecord } from "../../limiter/admin-service.ts";
 import type { ResolvedPlan } from "../../limiter/plan-resolver.ts";
@@ -111,19 +111,13 @@ export function createAdminRoutes(deps: AppDeps): Hono {
     } catch (err) {
       fleetError = (err as Error).message;
     }
-    const isolate = service.isolate();
-    const now = clock.now();
     const body: Out<typeof statsResponseSchema> = {
       success: true,
       store: storeKind,
-      stats: isolateStats(isolate),
+      stats: isolateStats(service.isolate()),
       fleet,
       ...(fleetError === undefined ? {} : { fleet_error: fleetError }),
-      cost: costStats(
-        config.pricePer100kCommands,
-        { commands: metrics.total("quotagate_store_commands_total"), decisions: isolate.decisions },
-        counts && { counts, msIntoDay: now - calendarPeriod("day", now).startMs },
-      ),
+      cost: costStats(config.pricePer100kCommands, metrics, counts, clock.now()),
     };
     return c.json(body);
   });

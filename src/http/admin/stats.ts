@@ -3,7 +3,9 @@
 // the test applies per shard key).
 
 import type { z } from "zod";
+import { calendarPeriod } from "../../algorithms/calendar-window.ts";
 import type { IsolateStats } from "../../limiter/admin-service.ts";
+import type { Metrics } from "../../metrics/metrics.ts";
 import { dailyCost, requestCost } from "../../metrics/upstash-cost.ts";
 import type { costSchema } from "./cost-schema.ts";
 import type { fleetStatsSchema, isolateStatsSchema } from "./schemas.ts";
@@ -81,18 +83,25 @@ export function fleetStats(date: string, raw: Record<string, number>): z.output<
   };
 }
 
-/** Estimated Upstash cost of this isolate's commands and of today's fleet totals (`null` when unread). */
+/** Estimated Upstash cost of this isolate's commands (from its metrics) and of today's fleet totals (`null`: they
+ * could not be read), at `nowMs`. */
 export function costStats(
   pricePer100k: number,
-  isolate: { commands: number; decisions: number },
-  fleet: { counts: Record<string, number>; msIntoDay: number } | null,
+  metrics: Metrics,
+  fleetCounts: Record<string, number> | null,
+  nowMs: number,
 ): z.output<typeof costSchema> {
-  const n = (k: string) => fleet?.counts[k] ?? 0;
+  const n = (k: string) => fleetCounts?.[k] ?? 0;
+  const msIntoDay = nowMs - calendarPeriod("day", nowMs).startMs;
   return {
     price_per_100k_commands_usd: pricePer100k,
-    isolate: requestCost(isolate.commands, isolate.decisions, pricePer100k),
-    fleet: fleet
-      ? dailyCost(n("store_commands"), n("allowed") + n("denied"), fleet.msIntoDay, pricePer100k)
+    isolate: requestCost(
+      metrics.total("quotagate_store_commands_total"),
+      metrics.total("quotagate_decisions_total"),
+      pricePer100k,
+    ),
+    fleet: fleetCounts
+      ? dailyCost(n("store_commands"), n("allowed") + n("denied"), msIntoDay, pricePer100k)
       : null,
   };
 }

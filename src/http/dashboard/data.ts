@@ -1,6 +1,5 @@
 // The figures of GET /admin/dashboard/data, gathered from the admin service, the isolate's activity and metrics,
 // the cost estimates and the isolate's copy of the deny list (no store read beyond the fleet totals).
-import { calendarPeriod } from "../../algorithms/calendar-window.ts";
 import { costStats, isolateStats, percent } from "../admin/stats.ts";
 import type { AppDeps } from "../app.ts";
 import type { DashboardData } from "./data-schema.ts";
@@ -64,11 +63,7 @@ export async function dashboardData(deps: AppDeps): Promise<DashboardData> {
       mean_ms: latency.count ? Math.round((latency.sum / latency.count) * 1e6) / 1e3 : 0,
       buckets,
     },
-    cost: costStats(
-      config.pricePer100kCommands,
-      { commands: metrics.total("quotagate_store_commands_total"), decisions: isolate.decisions },
-      counts && { counts, msIntoDay: now - calendarPeriod("day", now).startMs },
-    ),
+    cost: costStats(config.pricePer100kCommands, metrics, counts, now),
     leases: {
       held: isolate.entries.lease,
       grants: isolate.leaseGrants,
