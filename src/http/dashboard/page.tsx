@@ -54,6 +54,82 @@ const Chart = (props: { id: string; label: string }) => (
   <svg id={props.id} class="chart" viewBox="0 0 600 60" role="img" aria-label={props.label} data-points="0" />
 );
 
+/** Traffic: decisions per minute, tenant rankings, cache. */
+const TrafficPanels = () => (
+  <>
+    <section class="wide">
+      <h2>Decisions per minute (this isolate)</h2>
+      <Chart id="chart-decisions" label="Allowed, denied and shadow-denied decisions per minute" />
+      <Legend
+        items={[
+          ["allowed", "allowed"],
+          ["denied", "denied"],
+          ["shadow", "shadow-denied"],
+          ["blocks", "deny list"],
+        ]}
+      />
+    </section>
+    <section>
+      <h2>Top tenants by admitted requests</h2>
+      <Chart id="chart-top-usage" label="Tenants with the most admitted requests" />
+    </section>
+    <section>
+      <h2>Top tenants by denials</h2>
+      <Chart id="chart-top-denials" label="Tenants with the most denied requests" />
+    </section>
+    <section>
+      <h2>Cache hit rate</h2>
+      <Chart id="chart-cache" label="Share of decisions taken from the isolate cache" />
+      <div id="cache-tiles" class="tiles" />
+    </section>
+  </>
+);
+
+/** Money and the store: cost, leases, store calls and latency, deny list. */
+const StorePanels = () => (
+  <>
+    <section>
+      <h2>Estimated Upstash cost</h2>
+      <div id="cost-tiles" class="tiles" />
+      <h2>Leases</h2>
+      <div id="lease-tiles" class="tiles" />
+    </section>
+    <section>
+      <h2>Store calls per request</h2>
+      <Chart id="chart-store-calls" label="Store round trips and Redis commands per request, per minute" />
+      <Legend
+        items={[
+          ["calls", "round trips / request"],
+          ["commands", "commands / request"],
+        ]}
+      />
+    </section>
+    <section>
+      <h2>Store latency (mean ms per minute)</h2>
+      <Chart id="chart-store-latency" label="Mean store round-trip latency per minute" />
+    </section>
+    <section class="wide">
+      <h2>
+        Deny list (<span id="deny-total">0</span>)
+      </h2>
+      <table>
+        <thead>
+          <tr>
+            <th>kind</th>
+            <th>value</th>
+            <th>reason</th>
+            <th>since (UTC)</th>
+          </tr>
+        </thead>
+        <tbody id="deny-rows" />
+      </table>
+      <p id="deny-empty" class="muted">
+        Nothing is denied.
+      </p>
+    </section>
+  </>
+);
+
 export function DashboardPage(props: { nonce: string }) {
   return (
     <html lang="en">
@@ -81,73 +157,8 @@ export function DashboardPage(props: { nonce: string }) {
         </form>
         <main id="dash" hidden>
           <div class="grid">
-            <section class="wide">
-              <h2>Decisions per minute (this isolate)</h2>
-              <Chart id="chart-decisions" label="Allowed, denied and shadow-denied decisions per minute" />
-              <Legend
-                items={[
-                  ["allowed", "allowed"],
-                  ["denied", "denied"],
-                  ["shadow", "shadow-denied"],
-                  ["blocks", "deny list"],
-                ]}
-              />
-            </section>
-            <section>
-              <h2>Top tenants by admitted requests</h2>
-              <Chart id="chart-top-usage" label="Tenants with the most admitted requests" />
-            </section>
-            <section>
-              <h2>Top tenants by denials</h2>
-              <Chart id="chart-top-denials" label="Tenants with the most denied requests" />
-            </section>
-            <section>
-              <h2>Cache hit rate</h2>
-              <Chart id="chart-cache" label="Share of decisions taken from the isolate cache" />
-              <div id="cache-tiles" class="tiles" />
-            </section>
-            <section>
-              <h2>Estimated Upstash cost</h2>
-              <div id="cost-tiles" class="tiles" />
-              <h2>Leases</h2>
-              <div id="lease-tiles" class="tiles" />
-            </section>
-            <section>
-              <h2>Store calls per request</h2>
-              <Chart
-                id="chart-store-calls"
-                label="Store round trips and Redis commands per request, per minute"
-              />
-              <Legend
-                items={[
-                  ["calls", "round trips / request"],
-                  ["commands", "commands / request"],
-                ]}
-              />
-            </section>
-            <section>
-              <h2>Store latency (mean ms per minute)</h2>
-              <Chart id="chart-store-latency" label="Mean store round-trip latency per minute" />
-            </section>
-            <section class="wide">
-              <h2>
-                Deny list (<span id="deny-total">0</span>)
-              </h2>
-              <table>
-                <thead>
-                  <tr>
-                    <th>kind</th>
-                    <th>value</th>
-                    <th>reason</th>
-                    <th>since (UTC)</th>
-                  </tr>
-                </thead>
-                <tbody id="deny-rows" />
-              </table>
-              <p id="deny-empty" class="muted">
-                Nothing is denied.
-              </p>
-            </section>
+            <TrafficPanels />
+            <StorePanels />
           </div>
         </main>
         <script nonce={props.nonce}>{raw(CLIENT_SCRIPT)}</script>
