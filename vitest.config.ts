@@ -1,4 +1,5 @@
-// Test projects: unit (Node), integration (Node + a private redis-server behind tools/upstash-local), workerd (the worker in workerd).
+// Test projects: unit (Node), integration (Node + a private redis-server behind tools/upstash-local), workerd (the worker in
+// workerd), browser (the dashboard in headless chromium against the worker bundle in workerd).
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
@@ -20,6 +21,15 @@ export default defineConfig({
           globalSetup: ["test/support/global-redis.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "browser",
+          include: ["test/**/*.browser.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
         },
       },
       {

@@ -3,12 +3,15 @@
 import { type Clock, systemClock } from "./core/clock.ts";
 import type { AppDeps } from "./http/app.ts";
 import { AdminService } from "./limiter/admin-service.ts";
+import { DenyList } from "./limiter/deny-list.ts";
 import { createLimiter } from "./limiter/limiter.ts";
 import { PlanResolver } from "./limiter/plan-resolver.ts";
 import { createQuotaService } from "./limiter/quota-service.ts";
+import { Activity } from "./metrics/activity.ts";
 import { Metrics } from "./metrics/metrics.ts";
-import { parseConfig } from "./policy/config.ts";
+import { type GateConfig, parseConfig } from "./policy/config.ts";
 import { createMemoryStore } from "./store/memory/memory-store.ts";
+import { meteredStore } from "./store/metered-store.ts";
 import type { Store } from "./store/store.ts";
 import { createUpstashStore } from "./store/upstash/upstash-store.ts";
 
@@ -20,17 +23,24 @@ export interface BuildOptions {
 /** Validates the env (throws naming the field) and builds what one isolate serves with. */
 export function buildDeps(env: Record<string, unknown>, opts: BuildOptions = {}): AppDeps {
   const config = parseConfig(env);
+  return { ...buildServices(config, opts), config };
+}
+
+/** The services of one isolate for a gate configuration (the worker's, or a library user's). */
+export function buildServices(config: GateConfig, opts: BuildOptions = {}): Omit<AppDeps, "config"> {
   const clock = opts.clock ?? systemClock;
   const metrics = new Metrics();
-  const store =
+  const store = meteredStore(
     opts.store ??
-    (config.upstash
-      ? createUpstashStore({
-          url: config.upstash.url,
-          token: config.upstash.token,
-          timeoutMs: config.storeTimeoutMs,
-        })
-      : createMemoryStore());
+      (config.upstash
+        ? createUpstashStore({
+            url: config.upstash.url,
+            token: config.upstash.token,
+            timeoutMs: config.storeTimeoutMs,
+          })
+        : createMemoryStore()),
+    metrics,
+  );
   const limiter = createLimiter({
     store,
     clock,
@@ -49,10 +59,17 @@ export function buildDeps(env: Record<string, unknown>, opts: BuildOptions = {})
     breaker: limiter.breaker,
   });
   return {
-    config,
     clock,
     metrics,
     quota: createQuotaService(limiter, resolver, clock),
     admin: new AdminService({ policy: config.policy, store, limiter, resolver, clock, metrics }),
+    activity: new Activity({ metrics, clock }),
+    deny: new DenyList({
+      store,
+      clock,
+      metrics,
+      cacheTtlMs: config.cacheTtlMs,
+      storeTimeoutMs: config.storeTimeoutMs,
+    }),
   };
 }

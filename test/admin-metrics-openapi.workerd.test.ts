@@ -6,7 +6,7 @@ import {
   quotaStatusResponseSchema,
   statsResponseSchema,
 } from "../src/http/admin/schemas.ts";
-import { ADMIN_ROUTES, adminJson, BEARER } from "./support/admin.ts";
+import { ADMIN_ROUTES, adminJson, BEARER, pathTemplate } from "./support/admin.ts";
 import { asTenant, gateway, traffic, useGatewayState } from "./support/gateway.ts";
 
 useGatewayState();
@@ -57,7 +57,7 @@ describe("GET /admin/openapi.json", () => {
     const doc = await fetchDoc();
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ["/health", "/quota/status", ...new Set(ADMIN_ROUTES.map(([, p]) => p.replace("/t1", "/{id}")))].sort(),
+      ["/health", "/quota/status", ...new Set(ADMIN_ROUTES.map(([, p]) => pathTemplate(p)))].sort(),
     );
     const usage = doc.paths["/admin/quota/usage"]!.get!;
     expect(usage.parameters).toContainEqual(

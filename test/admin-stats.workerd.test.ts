@@ -66,6 +66,37 @@ describe("GET /admin/quota/stats", () => {
   });
 });
 
+describe("cost estimates", () => {
+  it("reports Redis commands per request and Upstash dollars, isolate and fleet, at the configured price", async () => {
+    const w = workerWith({ UPSTASH_PRICE_PER_100K: "0.5" });
+    expect(await traffic("t-cost", 40, w.fetch)).toEqual(Array(40).fill(200));
+    const { cost } = await adminJson(w.fetch, "/admin/quota/stats", statsResponseSchema);
+    expect(cost.price_per_100k_commands_usd).toBe(0.5);
+    const iso = cost.isolate;
+    expect(iso.requests).toBe(40);
+    // Leases: a few acquire exchanges (and one tenant read) for 40 requests, each a handful of commands.
+    expect(iso.store_commands).toBeGreaterThan(0);
+    expect(iso.store_commands).toBeLessThan(40);
+    expect(iso.commands_per_request).toBe(Math.round((iso.store_commands / 40) * 10_000) / 10_000);
+    expect(iso.usd_per_million_requests).toBeCloseTo((iso.store_commands / 40) * 1e6 * (0.5 / 1e5), 3);
+
+    await settle(w.fetch); // sends the isolate's counters to today's fleet stats
+    const after = await adminJson(w.fetch, "/admin/quota/stats", statsResponseSchema);
+    const fleet = after.cost.fleet!;
+    expect(fleet.requests).toBe(40);
+    expect(fleet.store_commands).toBeGreaterThanOrEqual(iso.store_commands);
+    // 12:00:30 UTC: today's dollars so far, carried over 24 hours (twice as much by midnight).
+    expect(fleet.usd_today).toBeCloseTo((fleet.store_commands / 1e5) * 0.5, 6);
+    expect(fleet.usd_per_day).toBeCloseTo(fleet.usd_today * (86_400 / (12 * 3_600 + 30)), 6);
+
+    const text = await (await w.fetch("/admin/metrics", adminInit())).text();
+    expect(text).toContain(`quotagate_upstash_command_price_usd ${0.5 / 100_000}`);
+    expect(text).toMatch(/quotagate_store_commands_total\{op="acquire"\} \d+/);
+    expect(text).toMatch(/quotagate_store_commands_per_request \d/);
+    expect(text).toMatch(/quotagate_upstash_usd_per_million_requests \d/);
+  });
+});
+
 describe("GET /admin/quota/health", () => {
   it("is healthy on a working store, with its redis, cache and hash checks", async () => {
     await traffic("h-1", 50); // a few store round trips while leases grow, then decisions from the leases

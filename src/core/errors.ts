@@ -6,6 +6,7 @@ export type ErrorCode =
   | "tenant_invalid"
   | "unauthenticated"
   | "forbidden"
+  | "denied"
   | "not_found"
   | "method_not_allowed"
   | "payload_too_large"
@@ -31,6 +32,7 @@ export const problemKinds: Record<ErrorCode, ProblemKind> = {
   tenant_invalid: { status: 400, title: "Invalid tenant id", type: urn("tenant-invalid") },
   unauthenticated: { status: 401, title: "Unauthenticated", type: urn("unauthenticated") },
   forbidden: { status: 403, title: "Forbidden", type: urn("forbidden") },
+  denied: { status: 403, title: "Access denied", type: urn("denied") },
   not_found: { status: 404, title: "Not found", type: urn("not-found") },
   method_not_allowed: { status: 405, title: "Method not allowed", type: urn("method-not-allowed") },
   payload_too_large: { status: 413, title: "Payload too large", type: urn("payload-too-large") },

@@ -11,6 +11,8 @@ export interface Identity {
   via: "apiKey" | "jwt" | "header" | "ip";
   /** Tier named by the credential (API key entry or JWT tier claim). */
   tierHint?: string;
+  /** SHA-256 (lower-case hex) of the API key that identified the tenant (the deny list blocks keys by it). */
+  keyHash?: string;
 }
 
 /** Tenant ids are printable ASCII without spaces (they appear in headers, logs and Redis fields). */
@@ -65,9 +67,15 @@ export async function identify(
       if (key === null) continue;
       if (key.length === 0 || key.length > 512)
         throw new QuotaGateError("unauthenticated", `${identity.apiKey.header} is empty or too long`);
-      const entry = identity.apiKey.keys[await sha256Hex(key)];
+      const keyHash = await sha256Hex(key);
+      const entry = identity.apiKey.keys[keyHash];
       if (!entry) throw new QuotaGateError("unauthenticated", `unknown API key in ${identity.apiKey.header}`);
-      return { tenant: entry.tenant, via: "apiKey", ...(entry.tier ? { tierHint: entry.tier } : {}) };
+      return {
+        tenant: entry.tenant,
+        via: "apiKey",
+        keyHash,
+        ...(entry.tier ? { tierHint: entry.tier } : {}),
+      };
     }
     if (mode === "jwt" && identity.jwt.enabled && jwtSecret) {
       const auth = req.headers.get("authorization");

@@ -1,6 +1,14 @@
 // The OpenAPI 3.1 document of the admin API, /quota/status and /health, generated from the zod schemas the routes
 // validate with (z.toJSONSchema: JSON Schema 2020-12, the dialect of OpenAPI 3.1).
 import * as z from "zod";
+import {
+  DENY_PATHS,
+  type DenySchemas,
+  denyBodySchema,
+  denyDeleteResponseSchema,
+  denyListResponseSchema,
+  denyPutResponseSchema,
+} from "./admin/deny-schemas.ts";
 import type { AdminSchemas } from "./admin/schemas.ts";
 import {
   adminHealthResponseSchema,
@@ -16,6 +24,7 @@ import {
   usageResponseSchema,
   warmResponseSchema,
 } from "./admin/schemas.ts";
+import { dashboardDataSchema } from "./dashboard/data-schema.ts";
 
 type Json = Record<string, unknown>;
 
@@ -96,7 +105,42 @@ function operation(tag: string, op: Op): Json {
   };
 }
 
-export function buildOpenApi(s: AdminSchemas): Json {
+/** The deny-list paths: the listing, and PUT/DELETE of each kind of entry. */
+function denyPaths(d: DenySchemas): Json {
+  const admin = (op: Op) => operation("admin", op);
+  const out: Json = {
+    "/admin/deny": {
+      get: admin({
+        summary: "Every deny-list entry (tenants, API key hashes, IP ranges), as the store holds it now.",
+        ok: { description: "The deny list.", schema: denyListResponseSchema },
+        errors: STORE_ERRORS,
+      }),
+    },
+  };
+  for (const kind of ["tenant", "key", "ip"] as const) {
+    const { segment, param } = DENY_PATHS[kind];
+    out[`/admin/deny/${segment}/{${param}}`] = {
+      put: admin({
+        summary: `Refuses requests of this ${kind === "ip" ? "client IP range" : kind === "key" ? "API key" : "tenant"} with 403 (adds or replaces the entry).`,
+        description:
+          "The serving isolate applies it at once; other isolates within QUOTA_CACHE_TTL seconds. The body is optional.",
+        path: d[kind],
+        body: denyBodySchema,
+        ok: { description: "The entry as stored.", schema: denyPutResponseSchema },
+        errors: { ...INPUT_ERRORS, ...STORE_ERRORS },
+      }),
+      delete: admin({
+        summary: "Removes the entry (idempotent).",
+        path: d[kind],
+        ok: { description: "Removed, or there was none.", schema: denyDeleteResponseSchema },
+        errors: { ...INPUT_ERRORS, ...STORE_ERRORS },
+      }),
+    };
+  }
+  return out;
+}
+
+export function buildOpenApi(s: AdminSchemas, d: DenySchemas): Json {
   const admin = (op: Op) => operation("admin", op);
   return {
     openapi: "3.1.0",
@@ -234,6 +278,16 @@ export function buildOpenApi(s: AdminSchemas): Json {
         get: admin({
           summary: "This document.",
           ok: { description: "OpenAPI 3.1.", text: "application/json" },
+        }),
+      },
+      ...denyPaths(d),
+      "/admin/dashboard/data": {
+        get: admin({
+          summary: "What the dashboard (GET /admin/dashboard, a page served without the token) draws.",
+          description:
+            "The serving isolate's decisions per minute, top tenants, cache, store latency and leases, with the cost " +
+            "estimates and the isolate's copy of the deny list.",
+          ok: { description: "Dashboard figures.", schema: dashboardDataSchema },
         }),
       },
     },

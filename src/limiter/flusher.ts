@@ -13,7 +13,14 @@ import { uncertain, withTimeout } from "./timeout.ts";
 
 export type WaitUntil = (p: Promise<unknown>) => void;
 
-export const FLEET_COUNTERS = ["allowed", "denied", "store_calls", "cache_hits", "cache_misses"] as const;
+export const FLEET_COUNTERS = [
+  "allowed",
+  "denied",
+  "store_calls",
+  "store_commands",
+  "cache_hits",
+  "cache_misses",
+] as const;
 export type FleetCounter = (typeof FLEET_COUNTERS)[number];
 export type FleetCounts = Record<FleetCounter, number>;
 
@@ -25,6 +32,7 @@ export function fleetCounts(m: Metrics): FleetCounts {
     allowed: m.total("quotagate_decisions_total", { outcome: "allowed" }),
     denied: m.total("quotagate_decisions_total", { outcome: "denied" }),
     store_calls: m.total("quotagate_store_calls_total"),
+    store_commands: m.total("quotagate_store_commands_total"),
     cache_hits: local,
     cache_misses: decisions - local,
   };
@@ -60,7 +68,14 @@ export class Flusher {
   private lastLazyFlushAtMs: number;
   private soon = false;
   /** Fleet counters as last sent: the next stats flush sends the difference. */
-  private sent: FleetCounts = { allowed: 0, denied: 0, store_calls: 0, cache_hits: 0, cache_misses: 0 };
+  private sent: FleetCounts = {
+    allowed: 0,
+    denied: 0,
+    store_calls: 0,
+    store_commands: 0,
+    cache_hits: 0,
+    cache_misses: 0,
+  };
 
   constructor(o: FlusherOptions) {
     this.o = o;

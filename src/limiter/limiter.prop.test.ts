@@ -58,6 +58,9 @@ class ScheduledStore {
       putTenant: inner.putTenant.bind(inner),
       scanUsage: inner.scanUsage.bind(inner),
       usageSize: inner.usageSize.bind(inner),
+      getDenyList: inner.getDenyList.bind(inner),
+      putDeny: inner.putDeny.bind(inner),
+      deleteDeny: inner.deleteDeny.bind(inner),
       getStats: inner.getStats.bind(inner),
       ping: inner.ping.bind(inner),
     };

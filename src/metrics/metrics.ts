@@ -13,6 +13,10 @@ export const metricFamilies = {
   quotagate_local_decisions_total: { help: "Decisions taken without a store round trip.", type: "counter" },
   quotagate_store_calls_total: { help: "Store round trips by operation.", type: "counter" },
   quotagate_store_errors_total: { help: "Failed store round trips by operation.", type: "counter" },
+  quotagate_store_commands_total: {
+    help: "Redis commands the store calls cost as Upstash bills them (script commands included; estimated).",
+    type: "counter",
+  },
   quotagate_store_latency_seconds: { help: "Store round-trip latency.", type: "histogram" },
   quotagate_cache_hits_total: { help: "Isolate cache hits by kind (plan, lease, denial).", type: "counter" },
   quotagate_cache_misses_total: { help: "Isolate cache misses by kind.", type: "counter" },
@@ -33,6 +37,23 @@ export const metricFamilies = {
     help: "Circuit breaker transitions by state entered.",
     type: "counter",
   },
+  quotagate_upstash_command_price_usd: {
+    help: "Price of one Redis command the cost estimates use (UPSTASH_PRICE_PER_100K / 100000).",
+    type: "gauge",
+  },
+  quotagate_store_commands_per_request: {
+    help: "Redis commands per quota decision of this isolate since it started (estimated).",
+    type: "gauge",
+  },
+  quotagate_upstash_usd_per_million_requests: {
+    help: "Estimated Upstash dollars per million requests at this isolate's commands per request.",
+    type: "gauge",
+  },
+  quotagate_deny_blocks_total: {
+    help: "Requests refused by the deny list, by kind of entry.",
+    type: "counter",
+  },
+  quotagate_deny_list_entries: { help: "Entries of the deny list as this isolate holds it.", type: "gauge" },
 } satisfies Record<string, Family>;
 
 export type MetricName = keyof typeof metricFamilies;
@@ -100,6 +121,25 @@ export class Metrics {
     const want = Object.entries(where).map(([k, v]) => `${k}="${v}"`);
     for (const [k, v] of this.values.get(name) ?? []) if (want.every((w) => k.includes(w))) sum += v;
     return sum;
+  }
+
+  /** Observations and their sum of a histogram over all its label sets, with the cumulative count per bucket bound. */
+  histogramTotals(name: MetricName): {
+    count: number;
+    sum: number;
+    buckets: Array<[le: number, count: number]>;
+  } {
+    let count = 0;
+    let sum = 0;
+    const perBucket = BUCKETS.map(() => 0);
+    for (const h of this.histograms.get(name)?.values() ?? []) {
+      count += h.count;
+      sum += h.sum;
+      h.counts.forEach((c, i) => {
+        perBucket[i]! += c;
+      });
+    }
+    return { count, sum, buckets: BUCKETS.map((le, i) => [le, perBucket[i]!]) };
   }
 
   reset(): void {

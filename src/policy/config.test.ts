@@ -68,6 +68,16 @@ describe("parseConfig: env", () => {
     expect(c.policy.plan("t", "free").failure).toBe("closed");
     expect(parseConfig({ ORIGIN_URL }).policy.plan("t", "free").failure).toBe("open");
   });
+
+  it("prices Upstash commands at the pay-as-you-go price unless UPSTASH_PRICE_PER_100K says otherwise", () => {
+    expect(parseConfig({ ORIGIN_URL }).pricePer100kCommands).toBe(0.2);
+    expect(parseConfig({ ORIGIN_URL, UPSTASH_PRICE_PER_100K: "0.4" }).pricePer100kCommands).toBe(0.4);
+    expect(parseConfig({ ORIGIN_URL, UPSTASH_PRICE_PER_100K: "0" }).pricePer100kCommands).toBe(0);
+    for (const bad of ["-1", "cheap", "5000"])
+      expect(configError({ ORIGIN_URL, UPSTASH_PRICE_PER_100K: bad }).message).toContain(
+        "UPSTASH_PRICE_PER_100K",
+      );
+  });
 });
 
 describe("parseConfig: the default policy", () => {

@@ -6,6 +6,9 @@ import { type CompiledPolicy, compilePolicy } from "./compiled-policy.ts";
 import { defaultPolicy } from "./default-policy.ts";
 import { policySchema } from "./policy-schema.ts";
 
+/** Upstash's pay-as-you-go price of 100,000 commands in US dollars, as listed on 2026-12-01. */
+export const UPSTASH_PAYG_PRICE_PER_100K = 0.2;
+
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -27,21 +30,34 @@ export const envSchema = z.object({
   FAILURE_POLICY: z.enum(["open", "closed", "degraded"]).optional(),
   /** While the store is unreachable, how often one request probes it in the background (the recovery time). */
   STORE_PROBE_INTERVAL_MS: int(100, 60_000).default(1_000),
+  /** US dollars per 100,000 Redis commands, for the cost estimates of stats, metrics and the dashboard. */
+  UPSTASH_PRICE_PER_100K: z.coerce
+    .number({ error: "must be a number of US dollars" })
+    .min(0, "must be 0 or more")
+    .max(1_000, "must be at most 1000")
+    .default(UPSTASH_PAYG_PRICE_PER_100K),
 });
 
 export type Env = z.input<typeof envSchema>;
 
-export interface Config {
-  originUrl: URL;
+/** What the quota middleware needs, in the worker and in an app that uses it as a library. */
+export interface GateConfig {
   upstash: { url: string; token: string } | null;
-  adminToken: string | null;
   jwtSecret: string | null;
   cacheTtlMs: number;
   cacheSize: number;
   enabled: boolean;
   storeTimeoutMs: number;
   storeProbeIntervalMs: number;
+  /** US dollars per 100,000 Redis commands (cost estimates only). */
+  pricePer100kCommands: number;
   policy: CompiledPolicy;
+}
+
+/** The worker's configuration: the gate's, plus the origin and the admin token. */
+export interface Config extends GateConfig {
+  originUrl: URL;
+  adminToken: string | null;
 }
 
 /** zod's "Invalid key in record" carries the key's own issues: say what is wrong with the key. */
@@ -83,12 +99,7 @@ export function parseConfig(rawEnv: Record<string, unknown>): Config {
       fail([{ path: "QUOTA_POLICY", message: `not valid JSON (${(err as Error).message})` }]);
     }
   }
-  const policy = policySchema.safeParse(policyInput);
-  if (!policy.success) fail(toIssues("QUOTA_POLICY", policy.error));
-  const p = e.FAILURE_POLICY ? { ...policy.data, failure: e.FAILURE_POLICY } : policy.data;
-  if (p.identity.jwt.enabled && !e.JWT_SECRET) {
-    fail([{ path: "JWT_SECRET", message: "required when QUOTA_POLICY.identity.jwt.enabled is true" }]);
-  }
+  const policy = checkedPolicy(policyInput, "QUOTA_POLICY", e.FAILURE_POLICY, e.JWT_SECRET, "JWT_SECRET");
 
   return {
     originUrl: new URL(e.ORIGIN_URL),
@@ -103,6 +114,27 @@ export function parseConfig(rawEnv: Record<string, unknown>): Config {
     enabled: e.ENABLE_QUOTA,
     storeTimeoutMs: e.STORE_TIMEOUT_MS,
     storeProbeIntervalMs: e.STORE_PROBE_INTERVAL_MS,
-    policy: compilePolicy(p),
+    pricePer100kCommands: e.UPSTASH_PRICE_PER_100K,
+    policy,
   };
 }
+
+/** Validates and compiles a policy; `failure` replaces its default failure policy; JWT identification needs a
+ * secret. Issues are reported under `where` (and `secretName` for the missing secret). */
+export function checkedPolicy(
+  input: unknown,
+  where: string,
+  failure: "open" | "closed" | "degraded" | undefined,
+  jwtSecret: string | undefined,
+  secretName: string,
+): CompiledPolicy {
+  const policy = policySchema.safeParse(input);
+  if (!policy.success) fail(toIssues(where, policy.error));
+  const p = failure ? { ...policy.data, failure } : policy.data;
+  if (p.identity.jwt.enabled && !jwtSecret) {
+    fail([{ path: secretName, message: `required when ${where}.identity.jwt.enabled is true` }]);
+  }
+  return compilePolicy(p);
+}
+
+export { fail as configFailure, toIssues as configIssues };

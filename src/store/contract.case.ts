@@ -2,6 +2,7 @@
 // the local Upstash-compatible server on a real redis-server in integration tests).
 import { describe, expect, it } from "vitest";
 import { createFakeClock } from "../core/clock.ts";
+import type { DenyEntry } from "../core/deny.ts";
 import type { LimitSpec } from "../core/quota.ts";
 // biome-ignore lint/style/noRestrictedImports: the suite builds its limits the way the policy does; the stores do not
 import { compileLimit } from "../policy/compiled-policy.ts";
@@ -18,6 +19,11 @@ const lim = (window: string, limit?: number, extra: Partial<LimitSpec> = {}): Li
 });
 
 let seq = 0;
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
 /** A tenant id no other test (or earlier run against the same Redis) has used. */
 const tenant = (label: string) => `ct-${label}-${Date.now().toString(36)}-${seq++}`;
 
@@ -205,6 +211,35 @@ export function describeStoreContract(name: string, make: () => StoreHarness): v
         version: v2.version,
         updatedAtMs: T0,
       });
+    });
+
+    it("keeps a deny list: read whole, put replaces, delete removes once", async () => {
+      const { store } = make();
+      const t = tenant("deny");
+      const n = seq++ % 250;
+      const hash = (await sha256(t)).toLowerCase();
+      const mine = (list: DenyEntry[]) =>
+        list.filter((e) => e.value === t || e.value === hash || e.value === `2001:db8:${n}::/48`);
+      const entries: DenyEntry[] = [
+        { kind: "tenant", value: t, reason: "abuse", createdAtMs: T0 },
+        { kind: "key", value: hash, createdAtMs: T0 + 1 },
+        { kind: "ip", value: `2001:db8:${n}::/48`, reason: "scraper", createdAtMs: T0 + 2 },
+      ];
+      for (const e of entries) await store.putDeny(e);
+      const byValue = (a: DenyEntry, b: DenyEntry) => a.value.localeCompare(b.value);
+      expect(mine(await store.getDenyList()).sort(byValue)).toEqual([...entries].sort(byValue));
+      await store.putDeny({ kind: "tenant", value: t, reason: "still abuse", createdAtMs: T0 + 5 });
+      expect(mine(await store.getDenyList()).find((e) => e.kind === "tenant")).toEqual({
+        kind: "tenant",
+        value: t,
+        reason: "still abuse",
+        createdAtMs: T0 + 5,
+      });
+      // The same value under another kind is another entry.
+      expect(await store.deleteDeny("key", t)).toBe(false);
+      for (const e of entries) expect(await store.deleteDeny(e.kind, e.value)).toBe(true);
+      expect(await store.deleteDeny("ip", `2001:db8:${n}::/48`)).toBe(false);
+      expect(mine(await store.getDenyList())).toEqual([]);
     });
 
     it("pages through a period's usage exactly once across shards", async () => {

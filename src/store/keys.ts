@@ -37,3 +37,11 @@ export function tenantKey(tenant: string): string {
 export function statsKey(dayId: string): string {
   return `qg:s:${dayId}`;
 }
+
+/** The deny list: one hash, field = `<kind>:<value>` (tenant, key or ip), value = JSON of its reason and creation time.
+ * Like tenant records it is configuration, so it has no expiry; every isolate reads it whole once per cache TTL. */
+export function denyKey(): string {
+  return "qg:deny";
+}
+
+export const denyField = (kind: string, value: string) => `${kind}:${value}`;

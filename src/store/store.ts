@@ -1,5 +1,6 @@
 // The Store interface: the state of record behind the limiter. Implemented by MemoryStore and UpstashStore and held
 // to one contract suite (contract.case.ts).
+import type { DenyEntry, DenyKind } from "../core/deny.ts";
 import type { LimitSpec, UsageDelta } from "../core/quota.ts";
 import type { TenantOverrides } from "../policy/policy-schema.ts";
 
@@ -86,4 +87,12 @@ export interface Store {
   usageSize(limit: LimitSpec, periodId: string): Promise<{ tenants: number; bytes: number }>;
   getStats(dayId: string): Promise<StatsDelta>;
   ping(): Promise<void>;
+  /** Every deny-list entry, in one read (isolates cache it; the list is configuration and never expires). */
+  getDenyList(): Promise<DenyEntry[]>;
+  /** Adds an entry, or replaces the one of the same kind and value. */
+  putDeny(entry: DenyEntry): Promise<void>;
+  /** Removes an entry; false when there was none. */
+  deleteDeny(kind: DenyKind, value: string): Promise<boolean>;
 }
+
+export type { DenyEntry, DenyKind };

@@ -16,6 +16,9 @@ export const UPSTASH_BINDINGS = {
   UPSTASH_REDIS_REST_TOKEN: env.TEST_UPSTASH_TOKEN,
 };
 
+/** A key hash the admin route tests put on the deny list and take off again (no test uses the key). */
+const DENY_KEY_HASH = "0123456789abcdef".repeat(4);
+
 /** Every admin route with a request that is valid once authenticated. */
 export const ADMIN_ROUTES: Array<[method: string, path: string, body?: unknown]> = [
   ["GET", "/admin/quota/stats"],
@@ -29,7 +32,22 @@ export const ADMIN_ROUTES: Array<[method: string, path: string, body?: unknown]>
   ["POST", "/admin/tenants/t1/reset"],
   ["GET", "/admin/metrics"],
   ["GET", "/admin/openapi.json"],
+  ["GET", "/admin/deny"],
+  ["PUT", "/admin/deny/tenants/t1", { reason: "test" }],
+  ["DELETE", "/admin/deny/tenants/t1"],
+  ["PUT", `/admin/deny/keys/${DENY_KEY_HASH}`],
+  ["DELETE", `/admin/deny/keys/${DENY_KEY_HASH}`],
+  ["PUT", "/admin/deny/ips/192.0.2.0%2F24"],
+  ["DELETE", "/admin/deny/ips/192.0.2.0%2F24"],
+  ["GET", "/admin/dashboard/data"],
 ];
+
+/** The OpenAPI path template of a concrete path of ADMIN_ROUTES. */
+export const pathTemplate = (path: string) =>
+  path
+    .replace(/\/t1(?=\/|$)/, "/{id}")
+    .replace(DENY_KEY_HASH, "{sha256}")
+    .replace("192.0.2.0%2F24", "{cidr}");
 
 /** A worker on the run's local Upstash server: workers built this way share state like isolates of one deployment. */
 export function upstashWorker(clock: Clock, overrides: Record<string, unknown> = {}): TestWorker {

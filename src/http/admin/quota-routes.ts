@@ -14,7 +14,7 @@ import {
   type usageResponseSchema,
   type warmResponseSchema,
 } from "./schemas.ts";
-import { cacheStatus, fleetStats, hashStatus, isolateStats, overallHealth } from "./stats.ts";
+import { cacheStatus, costStats, fleetStats, hashStatus, isolateStats, overallHealth } from "./stats.ts";
 import { invalid, parseWith, queryOf, readJson } from "./validate.ts";
 
 type Out<S extends z.ZodType> = z.output<S>;
@@ -27,9 +27,11 @@ export function registerQuotaRoutes(admin: Hono, deps: AppDeps, schemas: AdminSc
   admin.get("/quota/stats", async (c) => {
     let fleet: Out<typeof statsResponseSchema>["fleet"] = null;
     let fleetError: string | undefined;
+    let counts: Record<string, number> | null = null;
     try {
       const f = await service.fleet();
       fleet = fleetStats(f.date, f.counts);
+      counts = f.counts;
     } catch (err) {
       fleetError = (err as Error).message;
     }
@@ -39,6 +41,7 @@ export function registerQuotaRoutes(admin: Hono, deps: AppDeps, schemas: AdminSc
       stats: isolateStats(service.isolate()),
       fleet,
       ...(fleetError === undefined ? {} : { fleet_error: fleetError }),
+      cost: costStats(config.pricePer100kCommands, deps.metrics, counts, clock.now()),
     };
     return c.json(body);
   });

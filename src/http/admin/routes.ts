@@ -2,10 +2,12 @@
 // route behind the admin token; inputs checked by the zod schemas that /admin/openapi.json is generated from; the
 // work itself is the admin service's.
 import { Hono } from "hono";
+import { setCostGauges } from "../../metrics/upstash-cost.ts";
 import type { AppDeps } from "../app.ts";
 import { buildOpenApi } from "../openapi.ts";
 import { problem, problemFromError } from "../problem.ts";
 import { adminAuth } from "./auth.ts";
+import { createDenySchemas } from "./deny-schemas.ts";
 import { registerQuotaRoutes } from "./quota-routes.ts";
 import { createAdminSchemas } from "./schemas.ts";
 import { registerTenantRoutes } from "./tenant-routes.ts";
@@ -38,13 +40,14 @@ export function createAdminRoutes(deps: AppDeps): Hono {
 
   admin.get("/metrics", () => {
     metrics.set("quotagate_cache_entries", service.isolate().books);
+    setCostGauges(metrics, config.pricePer100kCommands);
     return new Response(metrics.render(), {
       headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" },
     });
   });
 
   admin.get("/openapi.json", () => {
-    openapi ??= JSON.stringify(buildOpenApi(schemas));
+    openapi ??= JSON.stringify(buildOpenApi(schemas, createDenySchemas(config.policy)));
     return new Response(openapi, {
       headers: { "content-type": "application/json", "cache-control": "no-store" },
     });

@@ -6,6 +6,7 @@ import { decodeUsageCursor } from "../../limiter/usage-report.ts";
 import type { CompiledPolicy } from "../../policy/compiled-policy.ts";
 import { overridesSchema } from "../../policy/policy-schema.ts";
 import { parseWindow } from "../../policy/window-spec.ts";
+import { costSchema } from "./cost-schema.ts";
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -127,6 +128,7 @@ export const statsResponseSchema = z.strictObject({
   stats: isolateStatsSchema,
   fleet: fleetStatsSchema.nullable().describe("null when the store could not be read (see fleet_error)."),
   fleet_error: z.string().optional(),
+  cost: costSchema,
 });
 
 export const usageResponseSchema = z.strictObject({

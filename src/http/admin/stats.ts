@@ -3,7 +3,11 @@
 // the test applies per shard key).
 
 import type { z } from "zod";
+import { calendarPeriod } from "../../algorithms/calendar-window.ts";
 import type { IsolateStats } from "../../limiter/admin-service.ts";
+import type { Metrics } from "../../metrics/metrics.ts";
+import { dailyCost, requestCost } from "../../metrics/upstash-cost.ts";
+import type { costSchema } from "./cost-schema.ts";
 import type { fleetStatsSchema, isolateStatsSchema } from "./schemas.ts";
 
 export const HIT_RATE_GOOD_PERCENT = 80;
@@ -85,5 +89,28 @@ export function fleetStats(date: string, raw: Record<string, number>): z.output<
     cache_misses: n("cache_misses"),
     hit_rate_percent: percent(hits, lookups),
     redis_calls: n("store_calls"),
+  };
+}
+
+/** Estimated Upstash cost of this isolate's commands (from its metrics) and of today's fleet totals (`null`: they
+ * could not be read), at `nowMs`. */
+export function costStats(
+  pricePer100k: number,
+  metrics: Metrics,
+  fleetCounts: Record<string, number> | null,
+  nowMs: number,
+): z.output<typeof costSchema> {
+  const n = (k: string) => fleetCounts?.[k] ?? 0;
+  const msIntoDay = nowMs - calendarPeriod("day", nowMs).startMs;
+  return {
+    price_per_100k_commands_usd: pricePer100k,
+    isolate: requestCost(
+      metrics.total("quotagate_store_commands_total"),
+      metrics.total("quotagate_decisions_total"),
+      pricePer100k,
+    ),
+    fleet: fleetCounts
+      ? dailyCost(n("store_commands"), n("allowed") + n("denied"), msIntoDay, pricePer100k)
+      : null,
   };
 }

@@ -6,11 +6,13 @@ import { grantPeriod, previousSlidingPeriodId, retentionEndMs } from "../../algo
 import { SHARER_SLOTS, SHARER_WINDOW_MS, updateSharers } from "../../algorithms/sharers.ts";
 import type { BucketState } from "../../algorithms/token-bucket.ts";
 import type { LimitSpec } from "../../core/quota.ts";
-import { shardOf, USAGE_SHARDS, usageKey } from "../keys.ts";
+import { denyField, shardOf, USAGE_SHARDS, usageKey } from "../keys.ts";
 import { readByAcquire } from "../read-by-acquire.ts";
 import type {
   AcquireItem,
   AcquireResult,
+  DenyEntry,
+  DenyKind,
   FlushBatch,
   StatsDelta,
   Store,
@@ -34,6 +36,7 @@ export class MemoryStore implements Store {
   private readonly hashes = new Map<string, Hash>();
   private readonly tenants = new Map<string, TenantRecord>();
   private readonly stats = new Map<string, Map<string, number>>();
+  private readonly deny = new Map<string, DenyEntry>();
   /** Sharer registries by (tenant, limit, period); pruned with the hashes' sweep. */
   private readonly sharers = new Map<string, { raw: string; expireAtMs: number }>();
   private writes = 0;
@@ -156,6 +159,18 @@ export class MemoryStore implements Store {
   }
 
   async ping(): Promise<void> {}
+
+  async getDenyList(): Promise<DenyEntry[]> {
+    return [...this.deny.values()].map((e) => ({ ...e }));
+  }
+
+  async putDeny(entry: DenyEntry): Promise<void> {
+    this.deny.set(denyField(entry.kind, entry.value), { ...entry });
+  }
+
+  async deleteDeny(kind: DenyKind, value: string): Promise<boolean> {
+    return this.deny.delete(denyField(kind, value));
+  }
 
   private loadSlot(tenant: string, limit: LimitSpec, nowMs: number): SlotState {
     const w = limit.window;

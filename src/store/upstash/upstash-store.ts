@@ -5,11 +5,23 @@ import { grantPeriod, previousSlidingPeriodId, retentionEndMs } from "../../algo
 import { SHARER_SLOTS, SHARER_WINDOW_MS } from "../../algorithms/sharers.ts";
 import type { LimitSpec } from "../../core/quota.ts";
 import { overridesSchema, type TenantOverrides } from "../../policy/policy-schema.ts";
-import { shardOf, sharersKey, statsKey, tenantKey, USAGE_SHARDS, usageKey } from "../keys.ts";
+import { parseDenyHash } from "../deny-hash.ts";
+import {
+  denyField,
+  denyKey,
+  shardOf,
+  sharersKey,
+  statsKey,
+  tenantKey,
+  USAGE_SHARDS,
+  usageKey,
+} from "../keys.ts";
 import { readByAcquire } from "../read-by-acquire.ts";
 import type {
   AcquireItem,
   AcquireResult,
+  DenyEntry,
+  DenyKind,
   FlushBatch,
   StatsDelta,
   Store,
@@ -252,6 +264,19 @@ export class UpstashStore implements Store {
 
   async ping(): Promise<void> {
     await this.redis.ping();
+  }
+
+  async getDenyList(): Promise<DenyEntry[]> {
+    return parseDenyHash(toRecord(await this.redis.exec(["HGETALL", denyKey()])));
+  }
+
+  async putDeny(entry: DenyEntry): Promise<void> {
+    const value = JSON.stringify({ reason: entry.reason, created: entry.createdAtMs });
+    await this.once.exec(["HSET", denyKey(), denyField(entry.kind, entry.value), value]);
+  }
+
+  async deleteDeny(kind: DenyKind, value: string): Promise<boolean> {
+    return Number(await this.once.exec(["HDEL", denyKey(), denyField(kind, value)])) === 1;
   }
 }
 

@@ -1,0 +1,149 @@
+// The `quota` middleware: applies the deny list, identifies the tenant, prices the request, decides all of its limits
+// at once, answers a refusal itself (403, 429 or 503 problem+json) and puts the RateLimit headers on whatever the next handler returns. The
+// worker's proxy runs behind it; an existing Hono app uses it through the library entry (src/lib.ts).
+import type { Context, MiddlewareHandler } from "hono";
+import type { Clock } from "../../core/clock.ts";
+import type { DenyEntry } from "../../core/deny.ts";
+import type { Decision } from "../../core/quota.ts";
+import type { DenyList } from "../../limiter/deny-list.ts";
+import type { QuotaService } from "../../limiter/quota-service.ts";
+import type { Activity } from "../../metrics/activity.ts";
+import type { GateConfig } from "../../policy/config.ts";
+import { type Identity, identify } from "../identity.ts";
+import { problem, problemFromError } from "../problem.ts";
+import { rateLimitHeaders } from "../ratelimit-headers.ts";
+
+/** What the middleware is handed: the gate's settings and the quota service (never the store). */
+export interface QuotaGate {
+  config: Pick<GateConfig, "policy" | "jwtSecret" | "enabled">;
+  clock: Clock;
+  quota: QuotaService;
+  deny: DenyList;
+  activity: Activity;
+}
+
+/** Context variables the middleware sets for the handlers behind it (absent on exempt routes or when disabled). */
+export interface QuotaVariables {
+  /** The decision that admitted the request. */
+  quota?: Decision;
+  /** Who the request was identified as. */
+  quotaIdentity?: Identity;
+}
+
+export type QuotaEnv = { Variables: QuotaVariables };
+
+/** ctx.waitUntil when the runtime gives one (always in Workers); otherwise background work is only logged if it
+ * fails (Node servers and test harnesses keep the process alive anyway). */
+export function waitUntilOf(c: Context): (p: Promise<unknown>) => void {
+  try {
+    const ctx = c.executionCtx;
+    return (p) => ctx.waitUntil(p);
+  } catch {
+    return (p) => {
+      p.catch((err) => console.error("quotagate: background task failed", err));
+    };
+  }
+}
+
+/** The 429 or 503 answer of a refused request (its headers carry Retry-After already). */
+export function refusal(
+  decision: Decision,
+  headers: Array<[string, string]>,
+  path: string,
+  nowMs: number,
+): Response {
+  if (decision.reason === "store_unavailable")
+    return problem(
+      "store_unavailable",
+      "the quota store is unreachable and this tier fails closed; retry shortly",
+      {
+        instance: path,
+        headers,
+      },
+    );
+  const retryAt = decision.retryAtMs ?? nowMs;
+  const retryIn = Number.isFinite(retryAt) ? Math.max(1, Math.ceil((retryAt - nowMs) / 1000)) : null;
+  const who = `tenant "${decision.tenant}" (tier ${decision.tier})`;
+  if (decision.reason === "degraded")
+    return problem(
+      "quota_exceeded",
+      `the quota store is unreachable and ${who} has used this gateway's degraded share of its limits in this window; retry in ${retryIn} s`,
+      {
+        instance: path,
+        headers,
+        extensions: { tenant: decision.tenant, tier: decision.tier, retry_after: retryIn },
+      },
+    );
+  const violated = decision.states.filter((s) => s.exceeded && s.limit.mode === "enforce");
+  const names = violated.map((s) => `${s.limit.name} (${s.limit.limit})`).join(", ") || "its quota";
+  return problem(
+    "quota_exceeded",
+    retryIn === null
+      ? `${who}: this request costs more than ${names} allows in a whole window; it can never be admitted`
+      : `${who} exceeded ${names}; retry in ${retryIn} s`,
+    {
+      instance: path,
+      headers,
+      extensions: {
+        "violated-policies": violated.map((s) => s.limit.name),
+        tenant: decision.tenant,
+        tier: decision.tier,
+        retry_after: retryIn,
+      },
+    },
+  );
+}
+
+/** The 403 of a request the deny list refuses. The client learns what matched, never the operator's note. */
+function forbidden(entry: DenyEntry, path: string): Response {
+  const detail =
+    entry.kind === "ip"
+      ? "requests from this client address are refused"
+      : entry.kind === "key"
+        ? "this API key is refused"
+        : "this tenant is refused";
+  return problem("denied", detail, { instance: path, extensions: { denied: entry.kind } });
+}
+
+/** The middleware over a built gate. Bad credentials and refusals are answered here as problem+json, so the app's
+ * own error handler never sees quotagate's errors; errors of the handlers behind it are left to the app. */
+export function quotaMiddleware(gate: QuotaGate): MiddlewareHandler<QuotaEnv> {
+  const { config, clock, quota, deny, activity } = gate;
+  const policy = config.policy;
+  return async (c, next) => {
+    const req = c.req.raw;
+    const path = new URL(req.url).pathname;
+    let route: ReturnType<typeof policy.normalisePath>;
+    try {
+      route = policy.normalisePath(path);
+    } catch (err) {
+      return problemFromError(err, path);
+    }
+    if (!config.enabled || policy.isExempt(route)) return next();
+    activity.sample();
+    const refuse = (entry: DenyEntry) => {
+      deny.blocked(entry);
+      return forbidden(entry, path);
+    };
+    let decision: Decision;
+    try {
+      // The deny list is consulted before anything else: a refused address costs no credential check.
+      const rules = await deny.rules();
+      const byIp = rules.matchIp(req.headers.get("cf-connecting-ip"));
+      if (byIp) return refuse(byIp);
+      const id = await identify(req, policy.policy.identity, config.jwtSecret);
+      const byId = rules.matchTenant(id.tenant) ?? rules.matchKey(id.keyHash);
+      if (byId) return refuse(byId);
+      c.set("quotaIdentity", id);
+      decision = await quota.admit(id, policy.price(req.method, route), waitUntilOf(c));
+    } catch (err) {
+      return problemFromError(err, path);
+    }
+    activity.record(decision.tenant, decision.allowed);
+    const headers = rateLimitHeaders(decision, clock.now());
+    if (!decision.allowed) return refusal(decision, headers, path, clock.now());
+    c.set("quota", decision);
+    await next();
+    for (const [k, v] of headers) c.header(k, v);
+  };
+}
