@@ -1,0 +1,176 @@
+// Renders the outage drill's results as markdown (docs/chaos.md): setup, then per scenario the timeline, recovery,
+// answers and latency per tier and phase, admitted-vs-recorded per window, over-admission against its bound, checks.
+import { type Check, PHASES, type ScenarioFigures, type ScenarioTimes } from "./chaos-analysis.ts";
+import type { TenantLoad } from "./chaos-load.ts";
+import { TIERS } from "./chaos-rig.ts";
+
+export interface ScenarioResult {
+  id: string;
+  title: string;
+  /** What the fault does and what the data looks like after it. */
+  notes: string;
+  times: ScenarioTimes;
+  figures: ScenarioFigures;
+  drain: number[];
+  checks: Check[];
+}
+
+export interface ChaosResults {
+  startedAt: string;
+  wallMs: number;
+  machine: string;
+  setup: {
+    gateways: number;
+    clients: number;
+    limit: number;
+    degradedShare: number;
+    storeTimeoutMs: number;
+    probeIntervalMs: number;
+    tenants: TenantLoad[];
+    timeline: { beforeMs: number; faultMs: number; afterMs: number };
+  };
+  scenarios: ScenarioResult[];
+}
+
+const s1 = (ms: number | null) => (ms === null ? "—" : `${(ms / 1000).toFixed(1)} s`);
+const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v)}` : "—");
+const clock = (at: number) => new Date(at).toISOString().slice(11, 23);
+
+function timeline(r: ScenarioResult): string[] {
+  const t = r.times;
+  return [
+    `| event | at (UTC) | |`,
+    `|---|---|---|`,
+    `| load starts | ${clock(t.start)} | |`,
+    `| fault injected | ${clock(t.faultAt)} | action took ${t.faultDone - t.faultAt} ms |`,
+    `| fault cleared | ${clock(t.clearAt)} | store answering again at ${clock(t.clearedAt)} (+${t.clearedAt - t.clearAt} ms) |`,
+    `| load ends | ${clock(t.end)} | |`,
+  ];
+}
+
+function recovery(r: ScenarioResult): string[] {
+  const rows = r.figures.recovery.map(
+    (x) =>
+      `| ${x.instance} | ${s1(x.openedAfterMs)} | ${x.closedAfterMs === null ? "**still open**" : s1(x.closedAfterMs)} | ${
+        x.lastFailureDecisionAfterMs === null ? "none after" : s1(x.lastFailureDecisionAfterMs)
+      } |`,
+  );
+  return [
+    "| gateway | breaker seen open (after injection) | breaker seen closed (after the store was back) | last failure-policy decision (after the store was back) |",
+    "|---|---|---|---|",
+    ...rows,
+  ];
+}
+
+function answers(r: ScenarioResult): string[] {
+  const rows: string[] = [];
+  for (const tier of TIERS)
+    for (const phase of PHASES) {
+      const p = r.figures.phases[tier][phase];
+      const k = p.kinds;
+      const other = k["other-5xx"] + k.other + k["client-error"];
+      rows.push(
+        `| ${tier} | ${phase} | ${p.requests} | ${k.ok} | ${k.limit} | ${k.degraded} | ${k["designed-503"]} | ${other} | ${ms(p.p50)} | ${ms(p.p95)} | ${ms(p.p99)} | ${ms(p.max)} |`,
+      );
+    }
+  return [
+    "| tier | phase | requests | 2xx | 429 limit | 429 degraded | 503 designed | other 5xx / errors | p50 ms | p95 ms | p99 ms | max ms |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ...rows,
+  ];
+}
+
+function windows(r: ScenarioResult): string[] {
+  const rows = r.figures.windows.map((w) => {
+    const diff = w.recorded - w.admitted;
+    const bound = w.bound === null ? "unbounded" : String(w.bound);
+    const beyond = w.bound !== null && w.over > w.bound ? " **beyond**" : "";
+    return `| ${w.tier} | ${w.tenant} | ${clock(w.windowStart).slice(0, 5)} | ${w.admitted} | ${w.recorded} | ${
+      diff === 0 ? "=" : diff > 0 ? `+${diff}` : String(diff)
+    } | ${w.over} | ${bound}${beyond} |`;
+  });
+  return [
+    "| tier | tenant | minute (UTC) | admitted 2xx | Redis recorded | recorded − admitted | over the limit | allowed over |",
+    "|---|---|---|---|---|---|---|---|",
+    ...rows,
+  ];
+}
+
+function scenario(r: ScenarioResult): string[] {
+  const f = r.figures;
+  const unexpected = Object.entries(f.unexpected);
+  const decisions = Object.entries(f.decisions)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ");
+  return [
+    `## (${r.id}) ${r.title}`,
+    "",
+    r.notes,
+    "",
+    ...timeline(r),
+    "",
+    "**Recovery** (gauge `quotagate_store_breaker_open` and the decision counters on `/admin/metrics`, polled every 250 ms):",
+    "",
+    ...recovery(r),
+    "",
+    `Decisions on both gateways over the scenario, by reason: ${decisions || "none"}.`,
+    "",
+    "**Answers and latency** per tier, by the phase the request was sent in (during = from injection until the",
+    "store answered again):",
+    "",
+    ...answers(r),
+    "",
+    unexpected.length === 0
+      ? "No 5xx other than the designed 503, no other answers, no client errors."
+      : `Unexpected answers: ${unexpected.map(([k, n]) => `${k} × ${n}`).join("; ")}.`,
+    "",
+    `**Admitted vs recorded** after the drain (POST /admin/quota/cache/clear on both gateways, answered ${r.drain.join(
+      ", ",
+    )}), per (tenant, minute)${f.unattributed > 0 ? `; ${f.unattributed} 2xx attributed by send time` : ""}:`,
+    "",
+    ...windows(r),
+    "",
+    "**Checks:**",
+    "",
+    ...r.checks.map((c) => `- ${c.ok ? "pass" : "**FAIL**"}: ${c.what}`),
+    "",
+  ];
+}
+
+export function renderChaos(res: ChaosResults): string {
+  const s = res.setup;
+  const rates = s.tenants
+    .filter((t) => t.tenant.startsWith(`${res.scenarios[0]?.id ?? "a"}-`))
+    .map((t) => `${t.tenant.replace(/^[a-z]-/, "")} ${t.rate}/s`)
+    .join(", ");
+  return [
+    "# Outage drill",
+    "",
+    `\`npm run chaos\`, run ${res.startedAt} on ${res.machine}; ${Math.round(res.wallMs / 1000)} s in all.`,
+    "",
+    "## Setup",
+    "",
+    `- A private redis-server (append-only file, fsync on every write, so a SIGKILL loses nothing it answered),`,
+    "  tools/upstash-local in its own process in front of it, the demo origin, and two gateways: the real worker",
+    "  bundle in two workerd instances (Miniflare), one isolate each, on the Upstash store.",
+    `- Policy: three tiers with the same limit, ${s.limit} requests per minute: \`open\` (failure: open), \`closed\``,
+    `  (failure: closed), \`degraded\` (failure: degraded, degradedShare ${s.degradedShare}). STORE_TIMEOUT_MS ${s.storeTimeoutMs},`,
+    `  STORE_PROBE_INTERVAL_MS ${s.probeIntervalMs} (the defaults).`,
+    `- Load: ${s.clients} keep-alive clients send a fixed schedule, each tenant's requests evenly spaced and alternating`,
+    `  between the gateways; per tier three tenants (${rates}), new tenants for every scenario.`,
+    `- Each scenario: ${s.timeline.beforeMs / 1000} s of load, the fault for ${s.timeline.faultMs / 1000} s, then ${
+      s.timeline.afterMs / 1000
+    } s of load. The fault starts 10 s`,
+    "  before a minute boundary, so it covers the end of one window (partly used) and the start of the next.",
+    "- An admitted request is attributed to the minute the gateway counted it in, read from its RateLimit header",
+    "  (`t` pins the window end between send and receive), not from when it was sent.",
+    "- Over-admission per window = admitted − limit. What the design allows: fail-open, unbounded while the store",
+    `  is away; degraded, gateways × max(1, ⌊limit × share⌋) = ${s.gateways} × ${Math.max(
+      1,
+      Math.floor(s.limit * s.degradedShare),
+    )}; fail-closed, none.`,
+    "",
+    ...res.scenarios.flatMap(scenario),
+  ].join("\n");
+}

@@ -1,0 +1,243 @@
+// The outage drill's rig: a durable private redis-server, tools/upstash-local in a child process in front of it, the
+// demo origin, and two workerd gateways on the Upstash store; the faults (kill/restart Redis, stop/restart the
+// Upstash server, slow it down); and what the drill reads back (breaker gauges, decision counters, Redis usage).
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Redis as IORedis } from "ioredis";
+import { grantPeriod } from "../../src/algorithms/limit-window.ts";
+import { compileLimit } from "../../src/policy/compiled-policy.ts";
+import { shardOf, usageKey } from "../../src/store/keys.ts";
+import { startDemoOrigin } from "../../tools/demo-origin.ts";
+import { buildWorker, type Isolates, startIsolates } from "../../tools/isolates.ts";
+import { type RedisServer, startRedisServer } from "../../tools/redis-server.ts";
+
+const root = resolve(import.meta.dirname, "..", "..");
+const TOKEN = "chaos-upstash-token";
+export const ADMIN_TOKEN = "chaos-admin-token-0123456789";
+
+export const TIERS = ["open", "closed", "degraded"] as const;
+export type Tier = (typeof TIERS)[number];
+
+export interface DrillPolicy {
+  limit: number;
+  degradedShare: number;
+  /** Tenant id -> tier, every scenario's tenants. */
+  tenants: Record<string, Tier>;
+}
+
+/** Three tiers with the same per-minute limit, one per failure mode; the tenants are static entries. */
+export function policyJson(p: DrillPolicy): string {
+  const limits = [{ window: "minute", limit: p.limit }];
+  return JSON.stringify({
+    defaultTier: "open",
+    tiers: {
+      open: { limits, failure: "open" },
+      closed: { limits, failure: "closed" },
+      degraded: { limits, failure: "degraded", degradedShare: p.degradedShare },
+    },
+    tenants: Object.fromEntries(Object.entries(p.tenants).map(([id, tier]) => [id, { tier }])),
+    identity: { header: { enabled: true } },
+  });
+}
+
+/** A metric sample from /admin/metrics: the breaker gauge and the decision counters by reason. */
+export interface GatewayReading {
+  breakerOpen: boolean;
+  decisions: Record<string, number>;
+}
+
+async function startUpstashChild(
+  redisUrl: string,
+  port: number,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--experimental-strip-types",
+      "--disable-warning=ExperimentalWarning",
+      join(root, "tools", "upstash-local", "cli.ts"),
+      "--redis",
+      redisUrl,
+      "--port",
+      String(port),
+      "--token",
+      TOKEN,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  // Never leave it running if the drill dies.
+  const killOnExit = (): void => {
+    child.kill("SIGKILL");
+  };
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
+  let err = "";
+  child.stderr?.on("data", (c: Buffer) => {
+    err = (err + c.toString()).slice(-2_000);
+  });
+  const url = await new Promise<string>((ok, fail) => {
+    let out = "";
+    child.stdout?.on("data", (c: Buffer) => {
+      out += c.toString();
+      const line = out.split("\n")[0];
+      if (out.includes("\n") && line) ok(line.trim());
+    });
+    child.once("exit", (code) =>
+      fail(new Error(`upstash-local exited (${code}) before it listened:\n${err}`)),
+    );
+  });
+  return { child, url };
+}
+
+export class Rig {
+  readonly gateways: Isolates;
+  readonly redisPort: number;
+  readonly upstashUrl: string;
+  private redis: RedisServer | null;
+  private upstash: ChildProcess | null;
+  private readonly dataDir: string;
+  private readonly closeOrigin: () => Promise<void>;
+  private readonly direct: IORedis;
+  private readonly limit = compileLimit({ window: "minute", limit: 1 });
+
+  private constructor(p: {
+    gateways: Isolates;
+    redis: RedisServer;
+    upstash: ChildProcess;
+    upstashUrl: string;
+    dataDir: string;
+    closeOrigin: () => Promise<void>;
+  }) {
+    this.gateways = p.gateways;
+    this.redis = p.redis;
+    this.redisPort = p.redis.port;
+    this.upstash = p.upstash;
+    this.upstashUrl = p.upstashUrl;
+    this.dataDir = p.dataDir;
+    this.closeOrigin = p.closeOrigin;
+    // Fails fast while Redis is down: the drill reads usage only once it is back.
+    this.direct = new IORedis(p.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    this.direct.on("error", () => {});
+  }
+
+  static async start(policy: DrillPolicy, log: (line: string) => void): Promise<Rig> {
+    log("building the worker bundle (wrangler deploy --dry-run --outdir bench/.build)");
+    const script = await buildWorker(join(root, "bench", ".build"));
+    const dataDir = mkdtempSync(join(tmpdir(), "quotagate-chaos-redis-"));
+    const redis = await startRedisServer({ dir: dataDir, durable: true });
+    const upstash = await startUpstashChild(redis.url, 0);
+    const origin = await startDemoOrigin(0);
+    const gateways = await startIsolates(2, script, {
+      ORIGIN_URL: origin.url,
+      ADMIN_TOKEN,
+      QUOTA_POLICY: policyJson(policy),
+      UPSTASH_REDIS_REST_URL: upstash.url,
+      UPSTASH_REDIS_REST_TOKEN: TOKEN,
+    });
+    log(
+      `redis-server ${redis.url} (append-only, fsync always, data in ${dataDir}); upstash-local ${upstash.url}; ` +
+        `origin ${origin.url}; gateways ${gateways.urls.join(" ")}`,
+    );
+    const rig = new Rig({
+      gateways,
+      redis,
+      upstash: upstash.child,
+      upstashUrl: upstash.url,
+      dataDir,
+      closeOrigin: () => origin.close(),
+    });
+    await rig.direct.connect();
+    return rig;
+  }
+
+  /** Fault (a): redis-server dies by SIGKILL (no shutdown save; the append-only file has every write it answered). */
+  async killRedis(): Promise<void> {
+    await this.redis?.kill();
+    this.redis = null;
+  }
+
+  /** Starts redis-server again on the same port and data directory; resolves once it answers PING. */
+  async restartRedis(): Promise<void> {
+    this.redis = await startRedisServer({ port: this.redisPort, dir: this.dataDir, durable: true });
+  }
+
+  /** Fault (b): the Upstash server is stopped by SIGTERM (in-flight requests get up to 2 s, then it exits). */
+  async stopUpstash(): Promise<void> {
+    const child = this.upstash;
+    this.upstash = null;
+    if (!child || child.exitCode !== null) return;
+    const gone = once(child, "exit");
+    child.kill("SIGTERM");
+    await gone;
+  }
+
+  /** Starts the Upstash server again on the same port; resolves once it listens. */
+  async restartUpstash(): Promise<void> {
+    const port = Number(new URL(this.upstashUrl).port);
+    this.upstash = (await startUpstashChild(`redis://127.0.0.1:${this.redisPort}`, port)).child;
+  }
+
+  /** Fault (c): every Upstash command request waits `ms` first (0: back to normal). */
+  async setStoreDelay(ms: number): Promise<void> {
+    const res = await fetch(`${this.upstashUrl}/__delay`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ ms }),
+    });
+    if (res.status !== 200) throw new Error(`POST /__delay answered ${res.status}: ${await res.text()}`);
+  }
+
+  /** Breaker gauge and decision counters of gateway `i` (null when it did not answer within 2 s). */
+  async reading(i: number): Promise<GatewayReading | null> {
+    try {
+      const res = await this.gateways.fetch(i, "/admin/metrics", {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        signal: AbortSignal.timeout(2_000),
+      });
+      const text = await res.text();
+      if (res.status !== 200) return null;
+      const decisions: Record<string, number> = {};
+      for (const m of text.matchAll(/^quotagate_decisions_total\{([^}]*)\} (\d+)/gm)) {
+        const reason = /reason="([^"]+)"/.exec(m[1] ?? "")?.[1] ?? "?";
+        decisions[reason] = (decisions[reason] ?? 0) + Number(m[2]);
+      }
+      return { breakerOpen: /^quotagate_store_breaker_open 1$/m.test(text), decisions };
+    } catch {
+      return null;
+    }
+  }
+
+  /** The drain: every instance returns its leases and sends what it owes (POST /admin/quota/cache/clear). */
+  async drain(): Promise<number[]> {
+    return await Promise.all(
+      this.gateways.urls.map(async (_, i) => {
+        const res = await this.gateways.fetch(i, "/admin/quota/cache/clear", {
+          method: "POST",
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+          signal: AbortSignal.timeout(10_000),
+        });
+        await res.arrayBuffer();
+        return res.status;
+      }),
+    );
+  }
+
+  /** Units Redis recorded for `tenant` in the minute that starts at `minuteStartMs`. */
+  async recorded(tenant: string, minuteStartMs: number): Promise<number> {
+    const periodId = grantPeriod(this.limit, minuteStartMs).id;
+    const value = await this.direct.hget(usageKey(this.limit, periodId, shardOf(tenant)), tenant);
+    return Number(value ?? 0);
+  }
+
+  async close(): Promise<void> {
+    await this.gateways.dispose().catch(() => undefined);
+    this.direct.disconnect();
+    await this.stopUpstash().catch(() => undefined);
+    await this.closeOrigin().catch(() => undefined);
+    await this.redis?.stop().catch(() => undefined);
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
