@@ -14,7 +14,7 @@ import { describeMachine } from "./lib/machine.ts";
 const root = resolve(import.meta.dirname, "..");
 const LIMIT = 100;
 const DEGRADED_SHARE = 0.1;
-const CLIENTS = 6;
+const CLIENTS = 8;
 /** Each scenario: load for BEFORE, the fault for FAULT (starting 10 s before a minute boundary), load for AFTER. */
 const BEFORE_MS = 15_000;
 const FAULT_MS = 20_000;
@@ -22,7 +22,7 @@ const AFTER_MS = 20_000;
 const FAULT_BEFORE_BOUNDARY_MS = 10_000;
 /** Requests per second per tenant: one tenant fills its window before the fault, one nearly, one stays well below. */
 const PROFILES = [
-  { name: "hot", rate: 15 },
+  { name: "hot", rate: 12 },
   { name: "warm", rate: 6 },
   { name: "cool", rate: 2 },
 ];

@@ -66,8 +66,10 @@ export interface ScenarioFigures {
   /** 2xx whose window the RateLimit header did not pin down (attributed by send time instead). */
   unattributed: number;
   recovery: RecoveryRow[];
-  /** Decisions over the scenario on both gateways, by reason (counter deltas). */
+  /** Over the scenario on both gateways (counter deltas): decisions by reason, store calls and errors by operation. */
   decisions: Record<string, number>;
+  storeCalls: Record<string, number>;
+  storeErrors: Record<string, number>;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -110,15 +112,17 @@ function recoveryOf(readings: Reading[], instance: number, t: ScenarioTimes): Re
   };
 }
 
-function decisionDeltas(readings: Reading[], instances: number): Record<string, number> {
+type Counters = "decisions" | "storeCalls" | "storeErrors";
+
+/** What a family of counters grew by over the readings, on all gateways together. */
+function deltas(readings: Reading[], instances: number, family: Counters): Record<string, number> {
   const out: Record<string, number> = {};
   for (let i = 0; i < instances; i++) {
     const rs = readings.filter((r) => r.instance === i).sort((a, b) => a.at - b.at);
     const first = rs[0];
     const last = rs.at(-1);
     if (!first || !last) continue;
-    for (const [k, v] of Object.entries(last.decisions))
-      out[k] = (out[k] ?? 0) + v - (first.decisions[k] ?? 0);
+    for (const [k, v] of Object.entries(last[family])) out[k] = (out[k] ?? 0) + v - (first[family][k] ?? 0);
   }
   return out;
 }
@@ -186,7 +190,9 @@ export async function figures(o: {
     windows,
     unattributed,
     recovery: Array.from({ length: o.instances }, (_, i) => recoveryOf(o.readings, i, times)),
-    decisions: decisionDeltas(o.readings, o.instances),
+    decisions: deltas(o.readings, o.instances, "decisions"),
+    storeCalls: deltas(o.readings, o.instances, "storeCalls"),
+    storeErrors: deltas(o.readings, o.instances, "storeErrors"),
   };
 }
 

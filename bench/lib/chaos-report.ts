@@ -103,6 +103,10 @@ function scenario(r: ScenarioResult): string[] {
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k} ${n}`)
     .join(", ");
+  const calls = Object.entries(f.storeCalls)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n} (${f.storeErrors[k] ?? 0})`)
+    .join(", ");
   return [
     `## (${r.id}) ${r.title}`,
     "",
@@ -114,7 +118,8 @@ function scenario(r: ScenarioResult): string[] {
     "",
     ...recovery(r),
     "",
-    `Decisions on both gateways over the scenario, by reason: ${decisions || "none"}.`,
+    `Over the scenario on both gateways: decisions by reason: ${decisions || "none"}; store calls (errors) by`,
+    `operation: ${calls || "none"}.`,
     "",
     "**Answers and latency** per tier, by the phase the request was sent in (during = from injection until the",
     "store answered again):",

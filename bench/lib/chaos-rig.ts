@@ -43,10 +43,22 @@ export function policyJson(p: DrillPolicy): string {
   });
 }
 
-/** A metric sample from /admin/metrics: the breaker gauge and the decision counters by reason. */
+/** A metric sample from /admin/metrics: the breaker gauge, decisions by reason, store calls and errors by operation. */
 export interface GatewayReading {
   breakerOpen: boolean;
   decisions: Record<string, number>;
+  storeCalls: Record<string, number>;
+  storeErrors: Record<string, number>;
+}
+
+/** Sums a counter family's samples by one label. */
+function byLabel(text: string, family: string, label: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(new RegExp(`^${family}\\{([^}]*)\\} (\\d+)`, "gm"))) {
+    const key = new RegExp(`${label}="([^"]+)"`).exec(m[1] ?? "")?.[1] ?? "?";
+    out[key] = (out[key] ?? 0) + Number(m[2]);
+  }
+  return out;
 }
 
 async function startUpstashChild(
@@ -199,12 +211,12 @@ export class Rig {
       });
       const text = await res.text();
       if (res.status !== 200) return null;
-      const decisions: Record<string, number> = {};
-      for (const m of text.matchAll(/^quotagate_decisions_total\{([^}]*)\} (\d+)/gm)) {
-        const reason = /reason="([^"]+)"/.exec(m[1] ?? "")?.[1] ?? "?";
-        decisions[reason] = (decisions[reason] ?? 0) + Number(m[2]);
-      }
-      return { breakerOpen: /^quotagate_store_breaker_open 1$/m.test(text), decisions };
+      return {
+        breakerOpen: /^quotagate_store_breaker_open 1$/m.test(text),
+        decisions: byLabel(text, "quotagate_decisions_total", "reason"),
+        storeCalls: byLabel(text, "quotagate_store_calls_total", "op"),
+        storeErrors: byLabel(text, "quotagate_store_errors_total", "op"),
+      };
     } catch {
       return null;
     }
