@@ -105,6 +105,7 @@ export class Limiter {
       prefetchMs: this.o.prefetchMs,
       caller: () => this.isolateId,
       busy: (tenant) => this.inflight.has(tenant),
+      breaker: this.breaker,
     });
   }
 
