@@ -179,6 +179,40 @@ async function runScenario(rig: Rig, sc: Scenario, boundary: number): Promise<Sc
   return result;
 }
 
+/** Warm-up (not measured): the gateways compile and connect before the first scenario's baseline. */
+async function warmUp(rig: Rig): Promise<void> {
+  log("warm-up: 5 s of load on throwaway tenants");
+  const at = Date.now() + 200;
+  await runLoad({
+    urls: rig.gateways.urls,
+    tenants: PROFILES.map((p) => ({ tenant: `warmup-${p.name}`, tier: "open" as const, rate: p.rate * 3 })),
+    startAt: at,
+    endAt: at + 5_000,
+    clients: CLIENTS,
+  });
+}
+
+/** Writes the JSON (always) and docs/chaos.md (unless told not to), prints the report, and sets the exit code. */
+function publish(res: ChaosResults, docs: boolean): void {
+  const dir = join(root, "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, `chaos-${res.startedAt.replace(/[:.]/g, "-")}.json`);
+  writeFileSync(json, `${JSON.stringify(res, null, 2)}\n`);
+  const md = renderChaos(res);
+  if (docs) writeFileSync(join(root, "docs", "chaos.md"), md);
+  console.log(`\n${md}`);
+  log(
+    `wrote ${relative(root, json)}${docs ? " and docs/chaos.md" : ""} in ${Math.round(res.wallMs / 1000)} s`,
+  );
+  const failed = res.scenarios.flatMap((r) =>
+    r.checks.filter((c) => !c.ok).map((c) => `(${r.id}) ${c.what}`),
+  );
+  if (failed.length > 0) {
+    log(`${failed.length} checks failed:\n  ${failed.join("\n  ")}`);
+    process.exitCode = 1;
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -209,6 +243,7 @@ async function main(): Promise<void> {
   );
   const results: ScenarioResult[] = [];
   try {
+    await warmUp(rig);
     // The first fault starts 10 s before a minute boundary, with its load 15 s earlier (and a second to spare).
     const lead = BEFORE_MS + FAULT_BEFORE_BOUNDARY_MS + 2_000;
     let boundary = Math.ceil((Date.now() + lead) / 60_000) * 60_000;
@@ -239,21 +274,7 @@ async function main(): Promise<void> {
     },
     scenarios: results,
   };
-  const dir = join(root, "bench", "results");
-  mkdirSync(dir, { recursive: true });
-  const json = join(dir, `chaos-${res.startedAt.replace(/[:.]/g, "-")}.json`);
-  writeFileSync(json, `${JSON.stringify(res, null, 2)}\n`);
-  const md = renderChaos(res);
-  if (!values["no-docs"]) writeFileSync(join(root, "docs", "chaos.md"), md);
-  console.log(`\n${md}`);
-  log(
-    `wrote ${relative(root, json)}${values["no-docs"] ? "" : " and docs/chaos.md"} in ${Math.round(res.wallMs / 1000)} s`,
-  );
-  const failed = results.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => `(${r.id}) ${c.what}`));
-  if (failed.length > 0) {
-    log(`${failed.length} checks failed:\n  ${failed.join("\n  ")}`);
-    process.exitCode = 1;
-  }
+  publish(res, !values["no-docs"]);
 }
 
 main().catch((err: unknown) => {

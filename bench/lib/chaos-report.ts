@@ -1,6 +1,12 @@
 // Renders the outage drill's results as markdown (docs/chaos.md): setup, then per scenario the timeline, recovery,
 // answers and latency per tier and phase, admitted-vs-recorded per window, over-admission against its bound, checks.
-import { type Check, PHASES, type ScenarioFigures, type ScenarioTimes } from "./chaos-analysis.ts";
+import {
+  type Check,
+  PHASES,
+  type PhaseStats,
+  type ScenarioFigures,
+  type ScenarioTimes,
+} from "./chaos-analysis.ts";
 import type { TenantLoad } from "./chaos-load.ts";
 import { TIERS } from "./chaos-rig.ts";
 
@@ -80,6 +86,41 @@ function answers(r: ScenarioResult): string[] {
   ];
 }
 
+function books(r: ScenarioResult): string[] {
+  const rows = r.figures.books.map(
+    (b) =>
+      `| ${b.tier} | ${b.windows} | ${b.admitted} | ${b.recorded} | ${b.exact} of ${b.windows} | ${b.missing} | ${
+        b.stranded
+      } | ${b.overTotal} | ${b.overMax} | ${b.bound === null ? "unbounded" : b.bound} |`,
+  );
+  return [
+    "| tier | windows | admitted 2xx | Redis recorded | windows exact | lost (admitted, not counted) | stranded (counted, not admitted) | over the limit, sum | worst window | allowed per window |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+    ...rows,
+  ];
+}
+
+/** What the books show, in words: stranded units and fail-closed. */
+function bookNotes(r: ScenarioResult): string[] {
+  const out: string[] = [];
+  const stranded = r.figures.books.filter((b) => b.stranded > 0);
+  if (stranded.length > 0)
+    out.push(
+      `Redis counts units no request got (${stranded.map((b) => `${b.tier} ${b.stranded}`).join(", ")}): ` +
+        "allowance granted to store calls whose answer the gateway never read (it had given up, and the store " +
+        "applied the call anyway). Those units count as used until their window ends: under-admission, never " +
+        "over-admission.",
+    );
+  const closed = r.figures.books.find((b) => b.tier === "closed");
+  if (closed)
+    out.push(
+      `Fail-closed: ${closed.admitted} admitted, ${closed.recorded} recorded, worst window ${closed.overMax} over ` +
+        "the limit; while the store was away its tenants got the designed 503 except for allowance their gateway " +
+        "already held.",
+    );
+  return out;
+}
+
 function windows(r: ScenarioResult): string[] {
   const rows = r.figures.windows.map((w) => {
     const diff = w.recorded - w.admitted;
@@ -132,7 +173,12 @@ function scenario(r: ScenarioResult): string[] {
     "",
     `**Admitted vs recorded** after the drain (POST /admin/quota/cache/clear on both gateways, answered ${r.drain.join(
       ", ",
-    )}), per (tenant, minute)${f.unattributed > 0 ? `; ${f.unattributed} 2xx attributed by send time` : ""}:`,
+    )}), per tier:`,
+    "",
+    ...books(r),
+    "",
+    ...bookNotes(r).flatMap((n) => [n, ""]),
+    `Per (tenant, minute)${f.unattributed > 0 ? `; ${f.unattributed} 2xx attributed by send time` : ""}:`,
     "",
     ...windows(r),
     "",
@@ -140,6 +186,31 @@ function scenario(r: ScenarioResult): string[] {
     "",
     ...r.checks.map((c) => `- ${c.ok ? "pass" : "**FAIL**"}: ${c.what}`),
     "",
+  ];
+}
+
+/** One line per scenario and tier: the figures a reader wants first. */
+function summary(res: ChaosResults): string[] {
+  const rows: string[] = [];
+  for (const r of res.scenarios) {
+    const f = r.figures;
+    const closedAfter = f.recovery.map((x) => s1(x.closedAfterMs)).join(" / ");
+    for (const b of f.books) {
+      const ph = f.phases[b.tier];
+      const count = (k: (p: PhaseStats) => number) => PHASES.reduce((n, p) => n + k(ph[p]), 0);
+      const designed = count((p) => p.kinds["designed-503"]);
+      const other = count((p) => p.kinds["other-5xx"] + p.kinds.other + p.kinds["client-error"]);
+      const p99 = `${ms(ph.before.p99)} / ${ms(ph.during.p99)} / ${ms(ph.after.p99)}`;
+      const over = `${b.overMax} (${b.bound === null ? "unbounded" : `≤ ${b.bound}`})`;
+      rows.push(
+        `| (${r.id}) | ${b.tier} | ${designed} | ${other} | ${p99} | ${closedAfter} | ${b.admitted} / ${b.recorded} | ${b.missing} / ${b.stranded} | ${over} |`,
+      );
+    }
+  }
+  return [
+    "| scenario | tier | 503 designed | other 5xx / errors | p99 ms before / during / after | breaker closed after the store was back (gateway 0 / 1) | admitted / recorded | lost / stranded | worst window over the limit (allowed) |",
+    "|---|---|---|---|---|---|---|---|---|",
+    ...rows,
   ];
 }
 
@@ -175,6 +246,14 @@ export function renderChaos(res: ChaosResults): string {
       1,
       Math.floor(s.limit * s.degradedShare),
     )}; fail-closed, none.`,
+    "",
+    "## Summary",
+    "",
+    ...summary(res),
+    "",
+    ...res.scenarios.flatMap((r) =>
+      r.checks.filter((c) => !c.ok).map((c) => `- (${r.id}) **FAIL**: ${c.what}`),
+    ),
     "",
     ...res.scenarios.flatMap(scenario),
   ].join("\n");
