@@ -36,6 +36,8 @@ export interface Sample {
 
 const MINUTE = 60_000;
 const CLIENT_TIMEOUT_MS = 10_000;
+/** A request the clients reach this late is skipped, so the load ends on time when the machine cannot keep up. */
+const SKIP_LATE_MS = 1_000;
 const DESIGNED_503 = "https://iana.org/assignments/http-problem-types#temporary-reduced-capacity";
 
 /** The request schedule: each tenant's requests evenly spaced from startAt to endAt, alternating the gateways. */
@@ -122,6 +124,13 @@ function send(agent: Agent, base: string, tenant: string): Promise<Omit<Sample, 
   });
 }
 
+export interface LoadResult {
+  samples: Sample[];
+  scheduled: number;
+  /** Scheduled requests not sent: the clients were more than SKIP_LATE_MS behind when they reached them. */
+  skipped: number;
+}
+
 /** Sends the schedule with `clients` concurrent keep-alive clients; resolves with every answer once all are in. */
 export async function runLoad(o: {
   urls: string[];
@@ -130,16 +139,21 @@ export async function runLoad(o: {
   endAt: number;
   clients: number;
   onSample?: (s: Sample) => void;
-}): Promise<Sample[]> {
+}): Promise<LoadResult> {
   const slots = schedule(o.tenants, o.startAt, o.endAt, o.urls.length);
   const agent = new Agent({ keepAlive: true, maxSockets: o.clients });
   const samples: Sample[] = [];
   let next = 0;
+  let skipped = 0;
   const client = async () => {
     while (next < slots.length) {
       const slot = slots[next++]!;
       const wait = slot.at - Date.now();
       if (wait > 0) await sleep(wait);
+      else if (-wait > SKIP_LATE_MS) {
+        skipped++;
+        continue;
+      }
       const s = await send(agent, o.urls[slot.instance]!, slot.t.tenant);
       const sample = { ...s, tier: slot.t.tier, instance: slot.instance };
       samples.push(sample);
@@ -148,7 +162,7 @@ export async function runLoad(o: {
   };
   await Promise.all(Array.from({ length: o.clients }, client));
   agent.destroy();
-  return samples;
+  return { samples, scheduled: slots.length, skipped };
 }
 
 export interface Reading extends GatewayReading {

@@ -16,6 +16,7 @@ export interface ScenarioResult {
   /** What the fault does and what the data looks like after it. */
   notes: string;
   times: ScenarioTimes;
+  load: { scheduled: number; sent: number; skipped: number };
   figures: ScenarioFigures;
   drain: number[];
   checks: Check[];
@@ -50,7 +51,9 @@ function timeline(r: ScenarioResult): string[] {
     `| load starts | ${clock(t.start)} | |`,
     `| fault injected | ${clock(t.faultAt)} | action took ${t.faultDone - t.faultAt} ms |`,
     `| fault cleared | ${clock(t.clearAt)} | store answering again at ${clock(t.clearedAt)} (+${t.clearedAt - t.clearAt} ms) |`,
-    `| load ends | ${clock(t.end)} | |`,
+    `| load ends | ${clock(t.end)} | ${r.load.sent} of ${r.load.scheduled} scheduled requests sent${
+      r.load.skipped > 0 ? `, ${r.load.skipped} skipped (the clients were over 1 s behind)` : ""
+    } |`,
   ];
 }
 
@@ -228,7 +231,7 @@ export function renderChaos(res: ChaosResults): string {
     "## Setup",
     "",
     `- A private redis-server (append-only file, fsync on every write, so a SIGKILL loses nothing it answered),`,
-    "  tools/upstash-local in its own process in front of it, the demo origin, and two gateways: the real worker",
+    "  tools/upstash-local in front of it and the demo origin (in a worker thread of the drill), and two gateways: the real worker",
     "  bundle in two workerd instances (Miniflare), one isolate each, on the Upstash store.",
     `- Policy: three tiers with the same limit, ${s.limit} requests per minute: \`open\` (failure: open), \`closed\``,
     `  (failure: closed), \`degraded\` (failure: degraded, degradedShare ${s.degradedShare}). STORE_TIMEOUT_MS ${s.storeTimeoutMs},`,

@@ -1,18 +1,18 @@
-// The outage drill's rig: a durable private redis-server, tools/upstash-local in a child process in front of it, the
-// demo origin, and two workerd gateways on the Upstash store; the faults (kill/restart Redis, stop/restart the
+// The outage drill's rig: a durable private redis-server, tools/upstash-local in front of it and the demo origin (in a
+// worker thread), and two workerd gateways on the Upstash store; the faults (kill/restart Redis, stop/restart the
 // Upstash server, slow it down); and what the drill reads back (breaker gauges, decision counters, Redis usage).
-import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { Worker } from "node:worker_threads";
 import { Redis as IORedis } from "ioredis";
 import { grantPeriod } from "../../src/algorithms/limit-window.ts";
 import { compileLimit } from "../../src/policy/compiled-policy.ts";
 import { shardOf, usageKey } from "../../src/store/keys.ts";
-import { startDemoOrigin } from "../../tools/demo-origin.ts";
 import { buildWorker, type Isolates, startIsolates } from "../../tools/isolates.ts";
 import { type RedisServer, startRedisServer } from "../../tools/redis-server.ts";
+import type { ServicesRequest } from "./chaos-services.ts";
 
 const root = resolve(import.meta.dirname, "..", "..");
 const TOKEN = "chaos-upstash-token";
@@ -61,75 +61,53 @@ function byLabel(text: string, family: string, label: string): Record<string, nu
   return out;
 }
 
-async function startUpstashChild(
-  redisUrl: string,
-  port: number,
-): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      "--experimental-strip-types",
-      "--disable-warning=ExperimentalWarning",
-      join(root, "tools", "upstash-local", "cli.ts"),
-      "--redis",
-      redisUrl,
-      "--port",
-      String(port),
-      "--token",
-      TOKEN,
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  // Never leave it running if the drill dies.
-  const killOnExit = (): void => {
-    child.kill("SIGKILL");
-  };
-  process.once("exit", killOnExit);
-  child.once("exit", () => process.off("exit", killOnExit));
-  let err = "";
-  child.stderr?.on("data", (c: Buffer) => {
-    err = (err + c.toString()).slice(-2_000);
-  });
-  const url = await new Promise<string>((ok, fail) => {
-    let out = "";
-    child.stdout?.on("data", (c: Buffer) => {
-      out += c.toString();
-      const line = out.split("\n")[0];
-      if (out.includes("\n") && line) ok(line.trim());
+/** The Upstash server and the origin in their worker thread; one request at a time. */
+class Services {
+  private readonly worker: Worker;
+  readonly upstashUrl: string;
+  readonly originUrl: string;
+
+  private constructor(worker: Worker, upstashUrl: string, originUrl: string) {
+    this.worker = worker;
+    this.upstashUrl = upstashUrl;
+    this.originUrl = originUrl;
+  }
+
+  static async start(redisUrl: string): Promise<Services> {
+    const worker = new Worker(new URL("./chaos-services.ts", import.meta.url), {
+      workerData: { redisUrl, token: TOKEN },
     });
-    child.once("exit", (code) =>
-      fail(new Error(`upstash-local exited (${code}) before it listened:\n${err}`)),
-    );
-  });
-  return { child, url };
+    const [ready] = (await once(worker, "message")) as [{ upstashUrl: string; originUrl: string }];
+    return new Services(worker, ready.upstashUrl, ready.originUrl);
+  }
+
+  async ask(m: ServicesRequest): Promise<void> {
+    this.worker.postMessage(m);
+    const [answer] = (await once(this.worker, "message")) as [{ error?: string }];
+    if (answer.error) throw new Error(answer.error);
+  }
+
+  async close(): Promise<void> {
+    await this.ask({ op: "close" }).catch(() => undefined);
+    await this.worker.terminate();
+  }
 }
 
 export class Rig {
   readonly gateways: Isolates;
   readonly redisPort: number;
-  readonly upstashUrl: string;
   private redis: RedisServer | null;
-  private upstash: ChildProcess | null;
+  private readonly services: Services;
   private readonly dataDir: string;
-  private readonly closeOrigin: () => Promise<void>;
   private readonly direct: IORedis;
   private readonly limit = compileLimit({ window: "minute", limit: 1 });
 
-  private constructor(p: {
-    gateways: Isolates;
-    redis: RedisServer;
-    upstash: ChildProcess;
-    upstashUrl: string;
-    dataDir: string;
-    closeOrigin: () => Promise<void>;
-  }) {
+  private constructor(p: { gateways: Isolates; redis: RedisServer; services: Services; dataDir: string }) {
     this.gateways = p.gateways;
     this.redis = p.redis;
     this.redisPort = p.redis.port;
-    this.upstash = p.upstash;
-    this.upstashUrl = p.upstashUrl;
+    this.services = p.services;
     this.dataDir = p.dataDir;
-    this.closeOrigin = p.closeOrigin;
     // Fails fast while Redis is down: the drill reads usage only once it is back.
     this.direct = new IORedis(p.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
     this.direct.on("error", () => {});
@@ -140,27 +118,19 @@ export class Rig {
     const script = await buildWorker(join(root, "bench", ".build"));
     const dataDir = mkdtempSync(join(tmpdir(), "quotagate-chaos-redis-"));
     const redis = await startRedisServer({ dir: dataDir, durable: true });
-    const upstash = await startUpstashChild(redis.url, 0);
-    const origin = await startDemoOrigin(0);
+    const services = await Services.start(redis.url);
     const gateways = await startIsolates(2, script, {
-      ORIGIN_URL: origin.url,
+      ORIGIN_URL: services.originUrl,
       ADMIN_TOKEN,
       QUOTA_POLICY: policyJson(policy),
-      UPSTASH_REDIS_REST_URL: upstash.url,
+      UPSTASH_REDIS_REST_URL: services.upstashUrl,
       UPSTASH_REDIS_REST_TOKEN: TOKEN,
     });
     log(
-      `redis-server ${redis.url} (append-only, fsync always, data in ${dataDir}); upstash-local ${upstash.url}; ` +
-        `origin ${origin.url}; gateways ${gateways.urls.join(" ")}`,
+      `redis-server ${redis.url} (append-only, fsync always, data in ${dataDir}); upstash-local ${services.upstashUrl}; ` +
+        `origin ${services.originUrl}; gateways ${gateways.urls.join(" ")}`,
     );
-    const rig = new Rig({
-      gateways,
-      redis,
-      upstash: upstash.child,
-      upstashUrl: upstash.url,
-      dataDir,
-      closeOrigin: () => origin.close(),
-    });
+    const rig = new Rig({ gateways, redis, services, dataDir });
     await rig.direct.connect();
     return rig;
   }
@@ -176,25 +146,19 @@ export class Rig {
     this.redis = await startRedisServer({ port: this.redisPort, dir: this.dataDir, durable: true });
   }
 
-  /** Fault (b): the Upstash server is stopped by SIGTERM (in-flight requests get up to 2 s, then it exits). */
+  /** Fault (b): the Upstash server stops as on SIGTERM (no new connections; in-flight requests get up to 2 s). */
   async stopUpstash(): Promise<void> {
-    const child = this.upstash;
-    this.upstash = null;
-    if (!child || child.exitCode !== null) return;
-    const gone = once(child, "exit");
-    child.kill("SIGTERM");
-    await gone;
+    await this.services.ask({ op: "stop" });
   }
 
   /** Starts the Upstash server again on the same port; resolves once it listens. */
   async restartUpstash(): Promise<void> {
-    const port = Number(new URL(this.upstashUrl).port);
-    this.upstash = (await startUpstashChild(`redis://127.0.0.1:${this.redisPort}`, port)).child;
+    await this.services.ask({ op: "start" });
   }
 
   /** Fault (c): every Upstash command request waits `ms` first (0: back to normal). */
   async setStoreDelay(ms: number): Promise<void> {
-    const res = await fetch(`${this.upstashUrl}/__delay`, {
+    const res = await fetch(`${this.services.upstashUrl}/__delay`, {
       method: "POST",
       headers: { authorization: `Bearer ${TOKEN}` },
       body: JSON.stringify({ ms }),
@@ -247,8 +211,7 @@ export class Rig {
   async close(): Promise<void> {
     await this.gateways.dispose().catch(() => undefined);
     this.direct.disconnect();
-    await this.stopUpstash().catch(() => undefined);
-    await this.closeOrigin().catch(() => undefined);
+    await this.services.close();
     await this.redis?.stop().catch(() => undefined);
     rmSync(this.dataDir, { recursive: true, force: true });
   }
