@@ -1,7 +1,7 @@
 // `npm run chaos`: the outage drill. Two workerd gateways on the Upstash store (tools/upstash-local over a private
 // redis-server) under a bounded paced load, through three faults (Redis killed, the Upstash server stopped, the store
 // slowed to 2 s a call); writes docs/chaos.md and bench/results/chaos-<timestamp>.json.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -71,9 +71,10 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-const USAGE = `usage: npm run chaos -- [--scenarios a,b,c] [--no-docs]
+const USAGE = `usage: npm run chaos -- [--scenarios a,b,c] [--no-docs] [--render f.json]
   --scenarios  which faults to run (default all): ${SCENARIOS.map((s) => `${s.id}: ${s.title}`).join("; ")}
-  --no-docs    do not rewrite docs/chaos.md (the JSON is written to bench/results/ either way)`;
+  --no-docs    do not rewrite docs/chaos.md (the JSON is written to bench/results/ either way)
+  --render f   only re-render docs/chaos.md from a results file (bench/results/chaos-*.json)`;
 
 const tenantsOf = (id: string): TenantLoad[] =>
   TIERS.flatMap((tier: Tier) =>
@@ -224,11 +225,18 @@ async function main(): Promise<void> {
     options: {
       scenarios: { type: "string" },
       "no-docs": { type: "boolean", default: false },
+      render: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (values.help) {
     console.log(USAGE);
+    return;
+  }
+  if (values.render !== undefined) {
+    const md = renderChaos(JSON.parse(readFileSync(values.render, "utf8")) as ChaosResults);
+    if (!values["no-docs"]) writeFileSync(join(root, "docs", "chaos.md"), md);
+    console.log(md);
     return;
   }
   const wanted = (values.scenarios ?? SCENARIOS.map((s) => s.id).join(",")).split(",").map((s) => s.trim());

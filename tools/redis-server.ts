@@ -101,7 +101,9 @@ async function startOnce(opts: RedisServerOptions): Promise<RedisServer> {
   const port = opts.port ?? (await freePort());
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "quotagate-redis-"));
-  const persistence = opts.durable ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
+  const persistence = opts.durable
+    ? ["--appendonly", "yes", "--appendfsync", "always"]
+    : ["--appendonly", "no"];
   // A private instance: loopback only, no snapshots, nothing written outside `dir`.
   const child = spawn(
     REDIS_SERVER_BIN,

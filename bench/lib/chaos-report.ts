@@ -109,10 +109,12 @@ function bookNotes(r: ScenarioResult): string[] {
   const stranded = r.figures.books.filter((b) => b.stranded > 0);
   if (stranded.length > 0)
     out.push(
-      `Redis counts units no request got (${stranded.map((b) => `${b.tier} ${b.stranded}`).join(", ")}): ` +
-        "allowance granted to store calls whose answer the gateway never read (it had given up, and the store " +
-        "applied the call anyway). Those units count as used until their window ends: under-admission, never " +
-        "over-admission.",
+      `Redis counts units no request got (${stranded.map((b) => `${b.tier} ${b.stranded}`).join(", ")}), with ` +
+        `${r.figures.storeErrors.acquire ?? 0} failed acquire and ${r.figures.storeErrors.flush ?? 0} failed flush ` +
+        "calls in this scenario: allowance the store granted to calls the gateway had given up on. The store " +
+        "applied them anyway, and the Upstash client aborts its HTTP request at STORE_TIMEOUT_MS, the moment the " +
+        "limiter stops waiting, so the late answer that would let the gateway return the grant is never read. " +
+        "Those units count as used until their window ends: under-admission, never over-admission.",
     );
   const closed = r.figures.books.find((b) => b.tier === "closed");
   if (closed)
