@@ -36,7 +36,9 @@ export function buildServices(config: GateConfig, opts: BuildOptions = {}): Omit
         ? createUpstashStore({
             url: config.upstash.url,
             token: config.upstash.token,
-            timeoutMs: config.storeTimeoutMs,
+            // The HTTP call outlives the limiter's wait: an answer that comes late is still read, so a grant the
+            // store made after the request gave up is returned instead of stranding its units for the window.
+            timeoutMs: 3 * config.storeTimeoutMs,
           })
         : createMemoryStore()),
     metrics,

@@ -1,4 +1,5 @@
-// Starts and stops a private redis-server on a free loopback port (never 6379), for tests, `npm run dev:redis` and the benchmark.
+// Starts and stops a private redis-server on a free loopback port (never 6379), for tests, `npm run dev:redis`, the
+// benchmark and the outage drills (which kill it and start it again on the same port and data).
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -7,7 +8,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 
-export type RedisServer = { url: string; port: number; stop(): Promise<void> };
+export type RedisServer = {
+  url: string;
+  port: number;
+  /** Its data directory. */
+  dir: string;
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash: no shutdown save. A directory the caller gave stays for a restart. */
+  kill(): Promise<void>;
+};
+
+export type RedisServerOptions = {
+  /** Listen on this loopback port (to start again where clients expect it); default a free one. */
+  port?: number;
+  /** Keep the data here and leave it on stop (a restart on it reloads it); default a temporary directory, removed. */
+  dir?: string;
+  /** An append-only file synced on every write, so a crash loses nothing Redis answered; default no persistence. */
+  durable?: boolean;
+};
 
 /** The binary to run; REDIS_SERVER_BIN lets a machine point at a build outside PATH (or at none, to try a run without). */
 const REDIS_SERVER_BIN = process.env.REDIS_SERVER_BIN ?? "redis-server";
@@ -79,10 +97,14 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
-async function startOnce(): Promise<RedisServer> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "quotagate-redis-"));
-  // A private, throwaway instance: loopback only, no persistence, nothing written outside `dir`.
+async function startOnce(opts: RedisServerOptions): Promise<RedisServer> {
+  const port = opts.port ?? (await freePort());
+  const ownDir = opts.dir === undefined;
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "quotagate-redis-"));
+  const persistence = opts.durable
+    ? ["--appendonly", "yes", "--appendfsync", "always"]
+    : ["--appendonly", "no"];
+  // A private instance: loopback only, no snapshots, nothing written outside `dir`.
   const child = spawn(
     REDIS_SERVER_BIN,
     [
@@ -92,8 +114,7 @@ async function startOnce(): Promise<RedisServer> {
       "127.0.0.1",
       "--save",
       "",
-      "--appendonly",
-      "no",
+      ...persistence,
       "--protected-mode",
       "no",
       "--dir",
@@ -118,7 +139,7 @@ async function startOnce(): Promise<RedisServer> {
   process.once("exit", killOnExit);
   const cleanup = (): void => {
     process.off("exit", killOnExit);
-    rmSync(dir, { recursive: true, force: true });
+    if (ownDir) rmSync(dir, { recursive: true, force: true });
   };
 
   for (let attempt = 0; attempt < PING_ATTEMPTS; attempt += 1) {
@@ -127,6 +148,13 @@ async function startOnce(): Promise<RedisServer> {
       return {
         url: `redis://127.0.0.1:${port}`,
         port,
+        dir,
+        async kill() {
+          const gone = exited(child);
+          child.kill("SIGKILL");
+          await gone;
+          cleanup();
+        },
         async stop() {
           if (child.exitCode === null && child.signalCode === null) {
             const gone = exited(child);
@@ -147,13 +175,15 @@ async function startOnce(): Promise<RedisServer> {
   throw new Error(`redis-server did not answer PING on port ${port}:\n${log}`);
 }
 
-/** Spawns a private redis-server on a free loopback port (never 6379) and resolves once it answers PING. */
-export async function startRedisServer(): Promise<RedisServer> {
+/** Spawns a private redis-server on a loopback port (a free one unless given, never 6379) and resolves once it answers
+ * PING. */
+export async function startRedisServer(opts: RedisServerOptions = {}): Promise<RedisServer> {
+  if (opts.port === 6379) throw new Error("refusing port 6379: that is where a real Redis lives");
   let lastError: unknown;
-  // The free port can be taken between probing and binding; a fresh port usually fixes that.
+  // The free port can be taken between probing and binding; a fresh port usually fixes that (a given port is retried).
   for (let attempt = 0; attempt < 3; attempt += 1) {
     try {
-      return await startOnce();
+      return await startOnce(opts);
     } catch (error) {
       lastError = error;
     }

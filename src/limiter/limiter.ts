@@ -114,6 +114,7 @@ export class Limiter {
       prefetchMs: this.o.prefetchMs,
       caller: () => this.isolateId,
       busy: (tenant) => this.exchanges.running(tenant) !== undefined,
+      breaker: this.breaker,
     });
   }
 

@@ -6,6 +6,7 @@ import type { TenantBook } from "../cache/tenant-book.ts";
 import type { LimitSpec, Need } from "../core/quota.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { AcquireResult, Store } from "../store/store.ts";
+import type { Breaker } from "./breaker.ts";
 import type { WaitUntil } from "./flusher.ts";
 import { type LeaseTiming, leaseItems } from "./lease-requests.ts";
 
@@ -19,6 +20,9 @@ export interface PrefetcherOptions {
   caller: () => string;
   /** True while a refill for the tenant is under way (it will bring what a prefetch would). */
   busy: (tenant: string) => boolean;
+  /** While open, nothing is fetched ahead: a store that is down fails the call, and one that is slow may apply the
+   * grant after the isolate gave up on it, leaving the next window's allowance counted but never spent. */
+  breaker?: Breaker;
 }
 
 /** Only calendar windows are fetched ahead: a sliding window's next bucket depends on what the current one still
@@ -34,7 +38,8 @@ export class Prefetcher {
   }
 
   maybe(book: TenantBook, needs: Need[], now: number, waitUntil: WaitUntil): void {
-    if (this.running.has(book.tenant) || this.o.busy(book.tenant)) return;
+    if (this.running.has(book.tenant) || this.o.busy(book.tenant) || this.o.breaker?.allows() === false)
+      return;
     let boundary = Number.POSITIVE_INFINITY;
     for (const { limit } of needs) {
       if (!prefetchable(limit)) continue;

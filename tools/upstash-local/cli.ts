@@ -1,13 +1,17 @@
 // Command line entry for the local Upstash REST server: parses flags, starts it, stops it cleanly on SIGINT/SIGTERM.
 
 import { parseArgs } from "node:util";
+import { checkDelayMs } from "./delay.ts";
+import { BodyError } from "./request-body.ts";
 import { startUpstashLocal } from "./server.ts";
 
-const USAGE = `usage: node tools/upstash-local/cli.ts --redis redis://127.0.0.1:6390 [--port 8079] [--host 127.0.0.1] --token <token>
-  --redis   redis-server URL (env UPSTASH_LOCAL_REDIS, default redis://127.0.0.1:6379)
-  --port    HTTP port, 0 for a free one (env UPSTASH_LOCAL_PORT, default 8079)
-  --host    interface to listen on (env UPSTASH_LOCAL_HOST, default 127.0.0.1)
-  --token   bearer token clients must send (env UPSTASH_LOCAL_TOKEN, required)`;
+const USAGE = `usage: node tools/upstash-local/cli.ts --redis redis://127.0.0.1:6390 [--port 8079] [--host 127.0.0.1] [--delay-ms 0] --token <token>
+  --redis     redis-server URL (env UPSTASH_LOCAL_REDIS, default redis://127.0.0.1:6379)
+  --port      HTTP port, 0 for a free one (env UPSTASH_LOCAL_PORT, default 8079)
+  --host      interface to listen on (env UPSTASH_LOCAL_HOST, default 127.0.0.1)
+  --token     bearer token clients must send (env UPSTASH_LOCAL_TOKEN, required)
+  --delay-ms  wait before every command request, to play a slow store (env UPSTASH_LOCAL_DELAY_MS, default 0: off;
+              POST /__delay changes it while running)`;
 
 function fail(message: string): never {
   console.error(`upstash-local: ${message}\n${USAGE}`);
@@ -20,6 +24,7 @@ async function main(): Promise<void> {
     port?: string | undefined;
     host?: string | undefined;
     token?: string | undefined;
+    "delay-ms"?: string | undefined;
     help?: boolean | undefined;
   };
   try {
@@ -29,6 +34,7 @@ async function main(): Promise<void> {
         port: { type: "string" },
         host: { type: "string" },
         token: { type: "string" },
+        "delay-ms": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -48,12 +54,19 @@ async function main(): Promise<void> {
   // No default token: a well-known secret on a listening port is how dev tools end up exposed.
   if (token === undefined || token === "") fail("a token is required (--token or UPSTASH_LOCAL_TOKEN)");
   const host = values.host ?? env.UPSTASH_LOCAL_HOST ?? "127.0.0.1";
+  const delayText = values["delay-ms"] ?? env.UPSTASH_LOCAL_DELAY_MS ?? "0";
+  let delayMs = 0;
+  try {
+    delayMs = checkDelayMs(/^\d+$/.test(delayText) ? Number(delayText) : delayText, "--delay-ms");
+  } catch (error) {
+    fail(error instanceof BodyError ? error.message.replace(/^ERR /, "") : String(error));
+  }
 
-  const server = await startUpstashLocal({ redisUrl, token, port, host });
+  const server = await startUpstashLocal({ redisUrl, token, port, host, delayMs });
   // stdout carries only the URL so scripts can capture it; the human-readable line goes to stderr.
   console.log(server.url);
   console.error(
-    `upstash-local: serving the Upstash REST API on ${server.url} in front of ${redisUrl} (Ctrl-C to stop)`,
+    `upstash-local: serving the Upstash REST API on ${server.url} in front of ${redisUrl}${delayMs > 0 ? `, every command request delayed ${delayMs} ms` : ""} (Ctrl-C to stop)`,
   );
 
   let stopping = false;

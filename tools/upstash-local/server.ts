@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { Redis } from "ioredis";
 import { unavailableReason } from "./command-policy.ts";
+import { createDelay, parseDelayBody } from "./delay.ts";
 import { createRedisPool, isReplyError, sendRaw } from "./redis-pool.ts";
 import { errorJson, type RedisReply, resultJson } from "./reply-json.ts";
 import { BodyError, parseCommandBody, parseCommandListBody } from "./request-body.ts";
@@ -23,6 +24,10 @@ export type UpstashLocalOptions = {
   port?: number;
   /** Defaults to 127.0.0.1: this is a development tool and must not listen publicly by accident. */
   host?: string;
+  /** Milliseconds every command request waits before it runs (a slow store, for outage drills); 0 or absent: off. */
+  delayMs?: number;
+  /** The timer behind the delay; tests inject one to decide when a delayed request goes on. */
+  wait?: (ms: number) => Promise<void>;
 };
 
 export type UpstashLocal = {
@@ -34,6 +39,8 @@ export type UpstashLocal = {
   snapshot(): Promise<UpstashLocalSnapshot>;
   /** Zeroes the counters and takes a new Redis baseline (POST /__stats/reset). */
   resetStats(): void;
+  /** Sets the delay before each command request (POST /__delay); 0 turns it off. */
+  setDelay(ms: number): void;
   close(): Promise<void>;
 };
 
@@ -42,7 +49,7 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** Past this, stop draining an oversized body and drop the connection instead. */
 const DRAIN_LIMIT_BYTES = 4 * MAX_BODY_BYTES;
 
-type Route = "command" | "pipeline" | "multi-exec" | "subscribe" | "stats" | "stats-reset";
+type Route = "command" | "pipeline" | "multi-exec" | "subscribe" | "stats" | "stats-reset" | "delay";
 type Target = { route: Route; method: "GET" | "POST" };
 /** POST /subscribe/<channel> and /psubscribe/<pattern>, matched by prefix (subscribe.ts). */
 const SUBSCRIBE_TARGET: Target = { route: "subscribe", method: "POST" };
@@ -52,6 +59,7 @@ const ROUTES: ReadonlyMap<string, Target> = new Map([
   ["/multi-exec", { route: "multi-exec", method: "POST" }],
   ["/__stats", { route: "stats", method: "GET" }],
   ["/__stats/reset", { route: "stats-reset", method: "POST" }],
+  ["/__delay", { route: "delay", method: "POST" }],
 ]);
 
 /** A JSON answer, or (`stream`) the go-ahead to answer with a subscription's event stream. */
@@ -132,6 +140,7 @@ export async function startUpstashLocal(opts: UpstashLocalOptions): Promise<Upst
   const scripts = createScriptRewriter();
   const subscriptions = createSubscriptions(opts.redisUrl);
   const counters = stats.counters;
+  const delay = createDelay(opts.delayMs ?? 0, opts.wait);
   // Read-your-writes: the client echoes this header back; RJS tests expect it to change after writes.
   const syncEpoch = Date.now().toString(36);
   let syncSequence = 0;
@@ -232,8 +241,10 @@ export async function startUpstashLocal(opts: UpstashLocalOptions): Promise<Upst
     // The raw path: a channel name keeps trailing slashes and dots that URL parsing would rewrite.
     const subscription = subscriptionTarget((req.url ?? "/").split("?")[0] ?? "/");
     const target = subscription === undefined ? ROUTES.get(path) : SUBSCRIBE_TARGET;
-    const isStats = target?.route === "stats" || target?.route === "stats-reset";
-    if (!isStats) counters.http_requests += 1;
+    // The control endpoints are not traffic: they stay out of the counters.
+    const isControl =
+      target?.route === "stats" || target?.route === "stats-reset" || target?.route === "delay";
+    if (!isControl) counters.http_requests += 1;
     if (target === undefined) {
       return {
         status: 404,
@@ -275,6 +286,17 @@ export async function startUpstashLocal(opts: UpstashLocalOptions): Promise<Upst
       counters.commands += 1;
       return { status: 200, body: "", stream: subscription };
     }
+    if (target.route === "delay") {
+      try {
+        delay.set(parseDelayBody(body.text));
+      } catch (error) {
+        if (error instanceof BodyError) return { status: error.status, body: errorJson(error.message) };
+        throw error;
+      }
+      return { status: 200, body: JSON.stringify({ result: delay.ms }) };
+    }
+    // A slow store: the request waits, then runs whether or not its client is still there (as a slow server would).
+    await delay.before();
     const encoding = req.headers["upstash-encoding"];
     const base64 = typeof encoding === "string" && encoding.trim().toLowerCase() === "base64";
     syncSequence += 1;
@@ -290,7 +312,8 @@ export async function startUpstashLocal(opts: UpstashLocalOptions): Promise<Upst
 
   const respond = (req: IncomingMessage, res: ServerResponse, reply: Reply): void => {
     const path = req.url ?? "/";
-    if (reply.status >= 400 && !path.startsWith("/__stats")) counters.errors += 1;
+    if (reply.status >= 400 && !path.startsWith("/__stats") && !path.startsWith("/__delay"))
+      counters.errors += 1;
     if (res.headersSent || res.destroyed) return;
     const syncToken = { "upstash-sync-token": `${syncEpoch}-${syncSequence}` };
     if (reply.stream !== undefined) {
@@ -341,6 +364,7 @@ export async function startUpstashLocal(opts: UpstashLocalOptions): Promise<Upst
     stats: () => ({ ...counters }),
     snapshot: () => stats.snapshot(),
     resetStats: () => stats.reset(),
+    setDelay: (ms) => delay.set(ms),
     async close() {
       closing = true;
       subscriptions.closeAll();
