@@ -12,6 +12,7 @@ import { limitUsage } from "./limit-usage.ts";
 import { problem, problemFromError } from "./problem.ts";
 import { proxyToOrigin } from "./proxy.ts";
 import { rateLimitHeaders } from "./ratelimit-headers.ts";
+import { meterRequest } from "./settlement/meter.ts";
 
 /** What the http layer is handed: narrow services, never the store. */
 export interface AppDeps {
@@ -107,15 +108,21 @@ export function createApp(deps: AppDeps): Hono {
     if (!config.enabled || policy.isExempt(path))
       return proxyToOrigin(req, config.originUrl, { dropHeaders: ADMIN_HEADERS });
     const id = await identify(req, policy.policy.identity, config.jwtSecret);
-    const decision = await quota.admit(id, policy.price(req.method, path), waitUntilOf(c));
-    const headers = rateLimitHeaders(decision, clock.now());
-    if (!decision.allowed) return refusal(decision, headers, path, clock.now());
+    const metered = await meterRequest(req, policy.route(req.method, path), quota);
+    const decision = await quota.admit(id, metered.cost, waitUntilOf(c));
+    const decidedAtMs = clock.now();
+    const headers = rateLimitHeaders(decision, decidedAtMs);
+    if (!decision.allowed) {
+      await metered.discard();
+      return refusal(decision, headers, path, clock.now());
+    }
     const res = await proxyToOrigin(req, config.originUrl, {
       tenant: decision.tenant,
       dropHeaders: ADMIN_HEADERS,
+      ...metered.forward,
     });
     for (const [k, v] of headers) res.headers.set(k, v);
-    return res;
+    return metered.settle(res, decision, decidedAtMs);
   });
 
   return app;

@@ -36,6 +36,8 @@ export interface ProxyContext {
   tenant?: string;
   /** Headers of this gateway that must not reach the origin (admin credentials). */
   dropHeaders?: string[];
+  /** The request body to send, when the gateway already read the request's own (the same bytes). */
+  body?: BodyInit | null;
 }
 
 export async function proxyToOrigin(req: Request, origin: URL, ctx: ProxyContext = {}): Promise<Response> {
@@ -62,7 +64,8 @@ export async function proxyToOrigin(req: Request, origin: URL, ctx: ProxyContext
     res = await fetch(target, {
       method: req.method,
       headers,
-      body: req.method === "GET" || req.method === "HEAD" ? null : req.body,
+      body:
+        req.method === "GET" || req.method === "HEAD" ? null : ctx.body !== undefined ? ctx.body : req.body,
       redirect: "manual",
     });
   } catch (err) {

@@ -6,13 +6,22 @@ import { BookCache } from "../cache/book-cache.ts";
 import type { TenantBook } from "../cache/tenant-book.ts";
 import type { Clock } from "../core/clock.ts";
 import { QuotaGateError } from "../core/errors.ts";
-import { type Cost, type Decision, type LimitState, type Need, needsOf, type Plan } from "../core/quota.ts";
+import {
+  type Cost,
+  type Decision,
+  type LimitSpec,
+  type LimitState,
+  type Need,
+  needsOf,
+  type Plan,
+} from "../core/quota.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { AcquireItem, AcquireResult, Store } from "../store/store.ts";
 import { Flusher, type WaitUntil } from "./flusher.ts";
 import { leaseItems, rateOf } from "./lease-requests.ts";
 import { decision } from "./limit-states.ts";
 import { Prefetcher } from "./prefetch.ts";
+import { settleIn } from "./settlement.ts";
 import { TimeoutError, withTimeout } from "./timeout.ts";
 
 export type { WaitUntil };
@@ -436,6 +445,17 @@ export class Limiter {
 
   flush(opts: { returnAll?: boolean } = {}): Promise<void> {
     return this.flusher.flush(opts);
+  }
+
+  /** Books what a request cost beyond (positive) or below (negative) what it reserved in one limit's period; no
+   * I/O: the flusher sends it (see settlement.ts). */
+  settle(tenant: string, limit: LimitSpec, periodId: string, units: number): void {
+    settleIn(this.books.peek(tenant), tenant, limit, periodId, units, {
+      now: this.clock.now(),
+      cacheTtlMs: this.o.cacheTtlMs,
+      oweOrphan: (d) => this.flusher.owe(d),
+      syncSoon: () => this.flusher.syncSoon(),
+    });
   }
 
   /** Live usage of a tenant's limits: the store's count plus what this isolate holds unspent or still owes. */

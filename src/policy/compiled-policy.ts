@@ -1,8 +1,19 @@
 // Compiles the validated policy into what the hot path needs: limit specs per tier, a plan resolver, route pricing
 // and the exempt-route matcher. Built once per isolate.
 import type { Cost, FailurePolicy, LimitSpec, Plan } from "../core/quota.ts";
+import { compilePathPattern } from "./path-pattern.ts";
 import type { LimitConfig, Policy, TenantOverrides } from "./policy-schema.ts";
+import { type CompiledTokenRules, compileTokenRules } from "./token-rules.ts";
 import { parseWindow, policyName } from "./window-spec.ts";
+
+export { compilePathPattern };
+
+/** How a route prices a request: its fixed cost per dimension, and its token rules when its cost is settled from
+ * the response. */
+export interface RoutePricing {
+  cost: Cost;
+  tokens?: CompiledTokenRules;
+}
 
 export interface CompiledPolicy {
   readonly policy: Policy;
@@ -13,6 +24,8 @@ export interface CompiledPolicy {
   staticTenant(tenant: string): Policy["tenants"][string] | undefined;
   /** Units a request costs per dimension (first matching route rule; else 1 request). */
   price(method: string, path: string): Cost;
+  /** The first matching route rule's pricing (else 1 request), with its token rules. */
+  route(method: string, path: string): RoutePricing;
   isExempt(path: string): boolean;
   hasTier(tier: string): boolean;
 }
@@ -33,15 +46,6 @@ export function compileLimit(l: Partial<LimitConfig> & { window: string }): Limi
   };
 }
 
-/** `*` matches any run of characters (slashes included); everything else is literal. */
-export function compilePathPattern(pattern: string): RegExp {
-  const body = pattern
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join(".*");
-  return new RegExp(`^${body}$`);
-}
-
 export function compilePolicy(policy: Policy): CompiledPolicy {
   const tiers = new Map<string, { limits: LimitSpec[]; failure: FailurePolicy }>();
   for (const [name, t] of Object.entries(policy.tiers)) {
@@ -52,10 +56,18 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   const routes = policy.routes.map((r) => ({
     method: r.method,
     re: compilePathPattern(r.path),
-    cost: { requests: 1, ...r.cost },
+    pricing: {
+      cost: { requests: 1, ...r.cost },
+      ...(r.tokens ? { tokens: compileTokenRules(r.tokens) } : {}),
+    } satisfies RoutePricing,
   }));
   const exempt = policy.exempt.map(compilePathPattern);
-  const defaultCost: Cost = { requests: 1 };
+  const defaultPricing: RoutePricing = { cost: { requests: 1 } };
+  const route = (method: string, path: string): RoutePricing => {
+    for (const r of routes)
+      if ((r.method === "*" || r.method === method) && r.re.test(path)) return r.pricing;
+    return defaultPricing;
+  };
 
   const statics = new Map(Object.entries(policy.tenants));
 
@@ -83,10 +95,8 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       }
       return { tenant, tier: tierName, limits, failure: overrides?.failure ?? tier.failure };
     },
-    price(method, path) {
-      for (const r of routes) if ((r.method === "*" || r.method === method) && r.re.test(path)) return r.cost;
-      return defaultCost;
-    },
+    price: (method, path) => route(method, path).cost,
+    route,
     isExempt: (path) => exempt.some((re) => re.test(path)),
   };
 }

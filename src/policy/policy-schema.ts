@@ -1,6 +1,7 @@
 // The quota policy's schema (zod): tiers, limits, route costs, exempt routes and tenant identification. Strict: an
 // unknown key is an error, so a typo fails at startup instead of silently doing nothing.
 import { z } from "zod";
+import { tokenRulesSchema } from "./token-rules.ts";
 import { parseWindow } from "./window-spec.ts";
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "use 1-64 letters, digits, '_', '.' or '-'");
@@ -37,14 +38,25 @@ export const overridesSchema = z.strictObject({
   failure: z.enum(["open", "closed"]).optional(),
 });
 
-export const routeRuleSchema = z.strictObject({
-  method: z
-    .string()
-    .regex(/^(\*|[A-Z]+)$/, 'an upper-case HTTP method or "*"')
-    .default("*"),
-  path: z.string().startsWith("/"),
-  cost: z.record(name, z.number().int().min(0).max(1e9)),
-});
+export const routeRuleSchema = z
+  .strictObject({
+    method: z
+      .string()
+      .regex(/^(\*|[A-Z]+)$/, 'an upper-case HTTP method or "*"')
+      .default("*"),
+    path: z.string().startsWith("/"),
+    cost: z.record(name, z.number().int().min(0).max(1e9)).default({}),
+    /** The route's token cost is reserved from the request body and settled from the response. */
+    tokens: tokenRulesSchema.optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.tokens && r.tokens.dimension in r.cost)
+      ctx.addIssue({
+        code: "custom",
+        path: ["cost", r.tokens.dimension],
+        message: `set by the route's token rules (tokens.dimension); remove it from cost`,
+      });
+  });
 
 const idPattern = z.string().regex(/^[\x21-\x7e]{1,64}$/, "printable ASCII without spaces");
 
