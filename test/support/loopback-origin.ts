@@ -87,7 +87,10 @@ function serveOrigin(state: OriginState, req: IncomingMessage, res: ServerRespon
     return;
   }
   const scripted = /^\/__loopback\/scripted\/([\w-]+)$/.exec(target.split("?")[0]!);
-  if (scripted) return serveScript(state, scripted[1]!, req, res);
+  if (scripted) {
+    serveScript(state, scripted[1]!, req, res);
+    return;
+  }
   const upload = /^\/__loopback\/upload\/([\w-]+)$/.exec(target.split("?")[0]!);
   if (upload) {
     const u = state.upload(upload[1]!);
@@ -131,7 +134,10 @@ function serveScript(state: OriginState, id: string, req: IncomingMessage, res: 
       body: Buffer.concat(body).toString("utf8"),
     });
     const script = state.scripts.get(id);
-    if (!script) return json(res, 404, { error: `no script ${id}` }, { [ORIGIN_MARK]: ORIGIN_MARK_VALUE });
+    if (!script) {
+      json(res, 404, { error: `no script ${id}` }, { [ORIGIN_MARK]: ORIGIN_MARK_VALUE });
+      return;
+    }
     res.on("close", () => state.markClosed(id));
     res.writeHead(script.status ?? 200, { ...script.headers, [ORIGIN_MARK]: ORIGIN_MARK_VALUE });
     const chunks = script.chunks;
@@ -193,8 +199,8 @@ function serveControl(state: OriginState, req: IncomingMessage, res: ServerRespo
     // Long poll: answers once the scripted response's connection has closed.
     const id = parts[1]!;
     const answer = () => json(res, 200, { closed: true });
-    if (state.closed.has(id)) return answer();
-    state.closeWaiters.set(id, [...(state.closeWaiters.get(id) ?? []), answer]);
+    if (state.closed.has(id)) answer();
+    else state.closeWaiters.set(id, [...(state.closeWaiters.get(id) ?? []), answer]);
     return;
   }
   if (parts[0] === "uploads" && req.method === "GET") {
