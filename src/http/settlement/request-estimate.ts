@@ -1,7 +1,7 @@
 // What a metered request is expected to cost, from its body: the prompt by its size, the completion by its
 // `max_tokens` / `max_completion_tokens`, priced by the route's token rules. Bad fields are a 400, never a guess.
 import { z } from "zod";
-import { QuotaGateError } from "../../core/errors.ts";
+import { describeIssues, QuotaGateError } from "../../core/errors.ts";
 import { type CompiledTokenRules, MAX_USAGE, reservationUnits } from "../../policy/token-rules.ts";
 import type { BodyRead } from "./request-body.ts";
 
@@ -64,10 +64,12 @@ export function estimateRequest(
   if (!rules.estimate.fromBody || body.kind === "none" || body.bytes.length === 0 || !isJson(contentType))
     return fallback;
   const parsed = requestFields.safeParse(parseJson(body.bytes));
-  if (!parsed.success)
-    throw new QuotaGateError("validation_failed", "the request body's token fields are invalid", {
-      issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+    throw new QuotaGateError("validation_failed", `invalid request body: ${describeIssues(issues)}`, {
+      issues,
     });
+  }
   const f = parsed.data;
   const asked = Math.max(f.max_tokens ?? -1, f.max_completion_tokens ?? -1);
   const inputTokens = Math.ceil(body.bytes.length / rules.estimate.bytesPerToken);
