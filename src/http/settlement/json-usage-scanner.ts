@@ -39,7 +39,19 @@ export class JsonUsageScanner {
   }
 
   push(chunk: Uint8Array): void {
-    for (let i = 0; i < chunk.length; i++) this.step(chunk[i]!);
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.inString && !this.escaped && this.key === null && this.state !== "inside") {
+        // Inside a string nothing is kept: jump to its next quote or backslash (native scans, linear overall).
+        const quote = chunk.indexOf(QUOTE, i);
+        const end = quote < 0 ? chunk.length : quote;
+        const slash = chunk.subarray(i, end).indexOf(BACKSLASH);
+        i = slash >= 0 ? i + slash : end;
+        if (i >= chunk.length) return;
+      }
+      this.step(chunk[i]!);
+      i++;
+    }
   }
 
   /** The `usage` value, parsed; undefined when none was found; null when one was found but is too large or not JSON. */

@@ -108,13 +108,12 @@ function cutEvent(): Uint8Array {
   return encoder.encode(`event: error\ndata: ${JSON.stringify({ error })}\n\n`);
 }
 
-function sseMeter(m: MeterContext, price: Price, finish: Finish): TransformStream<Uint8Array, Uint8Array> {
+/** Reads a stream's events for its usage and, with the cut-off on, counts its generated text. */
+function sseReader(m: MeterContext, countText: boolean) {
   const usage = new StreamUsage();
-  const cutOff = m.rules.cutOff && m.remaining !== undefined;
-  const budget = m.estimate.units + (m.remaining ?? 0);
   let streamedTokens = 0;
   const parser = new SseParser(({ data }) => {
-    if (data === "[DONE]" || (!cutOff && !data.includes('"usage"'))) return;
+    if (data === "[DONE]" || (!countText && !data.includes('"usage"'))) return;
     let event: unknown;
     try {
       event = JSON.parse(data);
@@ -122,25 +121,44 @@ function sseMeter(m: MeterContext, price: Price, finish: Finish): TransformStrea
       return;
     }
     usage.take(event);
-    if (cutOff) {
+    if (countText)
       for (const piece of streamedText(event))
         streamedTokens += Math.max(1, Math.ceil(piece / m.rules.estimate.bytesPerToken));
-    }
   });
-  const counted = () =>
-    priceUsage(m.rules, m.estimate.modelWeight, { input: m.estimate.inputTokens, output: streamedTokens }) ??
-    0;
+  return {
+    parser,
+    usage,
+    /** Units counted so far: the prompt estimate and the streamed text, priced. */
+    counted: () =>
+      priceUsage(m.rules, m.estimate.modelWeight, {
+        input: m.estimate.inputTokens,
+        output: streamedTokens,
+      }) ?? 0,
+  };
+}
+
+/** Most bytes of an unfinished event held back with the cut-off on; an event this large is no LLM chunk. */
+const MAX_HELD = 64 * 1024;
+
+function sseMeter(m: MeterContext, price: Price, finish: Finish): TransformStream<Uint8Array, Uint8Array> {
+  const cutOff = m.rules.cutOff && m.remaining !== undefined;
+  const budget = m.estimate.units + (m.remaining ?? 0);
+  const { parser, usage, counted } = sseReader(m, cutOff);
   const outcome = (ended: boolean): SettleOutcome => {
     const settled = price(usage.result());
-    if (settled.kind === "usage") return settled;
-    return ended ? settled : { kind: "abort" };
+    return settled.kind === "usage" || ended ? settled : { kind: "abort" };
   };
   // With the cut-off on, bytes after the last complete event wait for the rest of their event (bounded), so that a
   // cut never leaves half an event before the error event.
-  const held: Uint8Array[] = [];
+  let held: Uint8Array[] = [];
   let heldBytes = 0;
   /** What went out so far ends at an event boundary. */
   let clean = true;
+  const release = (c: TransformStreamDefaultController<Uint8Array>) => {
+    for (const h of held) c.enqueue(h);
+    held = [];
+    heldBytes = 0;
+  };
   return new TransformStream({
     transform(chunk, c) {
       if (!cutOff) {
@@ -148,12 +166,9 @@ function sseMeter(m: MeterContext, price: Price, finish: Finish): TransformStrea
         parser.push(chunk);
         return;
       }
-      const boundary = parser.push(chunk);
-      const ready = Math.max(0, boundary);
+      const ready = Math.max(0, parser.push(chunk));
       if (ready > 0) {
-        for (const h of held) c.enqueue(h);
-        held.length = 0;
-        heldBytes = 0;
+        release(c);
         c.enqueue(chunk.subarray(0, ready));
         clean = true;
       }
@@ -162,22 +177,16 @@ function sseMeter(m: MeterContext, price: Price, finish: Finish): TransformStrea
         heldBytes += chunk.length - ready;
       }
       if (clean && usage.result() === null && counted() > budget) {
-        held.length = 0;
         c.enqueue(cutEvent());
         finish({ kind: "cut", units: counted() });
         c.terminate();
-        return;
-      }
-      if (heldBytes > 64 * 1024) {
-        // An event this large is no LLM chunk: pass it on rather than hold more.
-        for (const h of held) c.enqueue(h);
-        held.length = 0;
-        heldBytes = 0;
+      } else if (heldBytes > MAX_HELD) {
+        release(c);
         clean = false;
       }
     },
     flush(c) {
-      for (const h of held) c.enqueue(h);
+      release(c);
       parser.end();
       finish(outcome(true));
     },
