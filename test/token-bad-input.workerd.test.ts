@@ -41,12 +41,19 @@ const OK: Script = {
   chunks: [openAiJson({ prompt_tokens: 1, completion_tokens: 1 })],
 };
 
-async function post(w: TestWorker, body: BodyInit, tenant: string, script = OK, type = "application/json") {
+async function post(
+  w: TestWorker,
+  body: BodyInit,
+  tenant: string,
+  script = OK,
+  type = "application/json",
+  headers: Record<string, string> = {},
+) {
   const id = crypto.randomUUID();
   await scriptResponse(id, script);
   return w.fetch(`/__loopback/scripted/${id}`, {
     method: "POST",
-    headers: { "X-Tenant-ID": tenant, "content-type": type },
+    headers: { "X-Tenant-ID": tenant, "content-type": type, ...headers },
     body,
   });
 }
@@ -116,11 +123,15 @@ describe("request bodies the estimate refuses", () => {
     expect(p.type).toBe("urn:quotagate:problem:payload-too-large");
   });
 
-  it("a body that is not JSON reserves the default estimate", async () => {
+  it("a body that is not JSON, or is sent compressed, reserves the default estimate", async () => {
     const w = tokenWorker({ estimate: { default: 321 } });
     const res = await post(w, "rows=5", "plain", OK, "text/plain");
     expect(res.headers.get("X-Quota-Cost")).toBe("tokens=321;reserved");
     await res.arrayBuffer();
+    const gz = new Uint8Array([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02]);
+    const compressed = await post(w, gz, "gz", OK, "application/json", { "content-encoding": "gzip" });
+    expect(compressed.headers.get("X-Quota-Cost")).toBe("tokens=321;reserved");
+    await compressed.arrayBuffer();
   });
 });
 

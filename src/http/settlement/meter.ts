@@ -41,7 +41,7 @@ export async function meterRequest(
   const read = await readBounded(req, rules.estimate.maxBodyBytes);
   let estimate: ReturnType<typeof estimateRequest>;
   try {
-    estimate = estimateRequest(rules, read, req.headers.get("content-type"));
+    estimate = estimateRequest(rules, read, req.headers);
   } catch (err) {
     await discardBody(read);
     throw err;

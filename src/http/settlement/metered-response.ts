@@ -61,6 +61,8 @@ export function meterResponse(res: Response, m: MeterContext): Response {
     return units === null ? { kind: "missing" } : { kind: "usage", units };
   };
   const meter = isSse(type) ? sseMeter(m, price, finish) : jsonMeter(price, finish);
+  // A stream the cut-off may end early is not of the length the origin declared.
+  if (isSse(type) && m.rules.cutOff) res.headers.delete("content-length");
   res.headers.set(QUOTA_COST, `${key}=${m.estimate.units};reserved`);
   return new Response(res.body.pipeThrough(meter), {
     status: res.status,

@@ -41,12 +41,15 @@ function parseJson(bytes: Uint8Array): unknown {
   }
 }
 
-/** The estimate of a request whose body was read by readBounded; throws 400 (bad JSON or fields) or 413. */
+/** The estimate of a request whose body was read by readBounded; throws 400 (bad JSON or fields) or 413. A body
+ * sent compressed (Content-Encoding) is not read: it gets the default estimate. */
 export function estimateRequest(
   rules: CompiledTokenRules,
   body: BodyRead,
-  contentType: string | null,
+  headers: Headers,
 ): RequestEstimate {
+  const contentType = headers.get("content-type");
+  const encoding = headers.get("content-encoding");
   const fallback: RequestEstimate = {
     units: rules.estimate.default,
     inputTokens: 0,
@@ -61,7 +64,14 @@ export function estimateRequest(
       );
     return fallback;
   }
-  if (!rules.estimate.fromBody || body.kind === "none" || body.bytes.length === 0 || !isJson(contentType))
+  const encoded = encoding !== null && encoding.trim().toLowerCase() !== "identity";
+  if (
+    !rules.estimate.fromBody ||
+    body.kind === "none" ||
+    body.bytes.length === 0 ||
+    encoded ||
+    !isJson(contentType)
+  )
     return fallback;
   const parsed = requestFields.safeParse(parseJson(body.bytes));
   if (!parsed.success) {
