@@ -6,15 +6,7 @@ import { BookCache } from "../cache/book-cache.ts";
 import type { TenantBook } from "../cache/tenant-book.ts";
 import type { Clock } from "../core/clock.ts";
 import { QuotaGateError } from "../core/errors.ts";
-import {
-  type Cost,
-  type Decision,
-  type LimitSpec,
-  type LimitState,
-  type Need,
-  needsOf,
-  type Plan,
-} from "../core/quota.ts";
+import { type Cost, type Decision, type LimitState, type Need, needsOf, type Plan } from "../core/quota.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { AcquireItem, AcquireResult, Store } from "../store/store.ts";
 import { Flusher, type WaitUntil } from "./flusher.ts";
@@ -449,7 +441,7 @@ export class Limiter {
 
   /** Books what a request cost beyond (positive) or below (negative) what it reserved in one limit's period; no
    * I/O: the flusher sends it (see settlement.ts). */
-  settle(tenant: string, limit: LimitSpec, periodId: string, units: number): void {
+  settle(tenant: string, limit: Need["limit"], periodId: string, units: number): void {
     settleIn(this.books.peek(tenant), tenant, limit, periodId, units, {
       now: this.clock.now(),
       cacheTtlMs: this.o.cacheTtlMs,
