@@ -51,6 +51,8 @@ describe("tenants: POST /admin/quota/update, PUT/GET /admin/tenants/:id, POST /a
           mode: "enforce",
           sync: "strict",
         },
+        expect.objectContaining({ name: "tokens-minute", limit: 1_000_000 }),
+        expect.objectContaining({ name: "tokens-day", limit: 100_000_000 }),
       ],
       propagation_seconds: 60,
     });
@@ -76,6 +78,8 @@ describe("tenants: POST /admin/quota/update, PUT/GET /admin/tenants/:id, POST /a
     expect(view.limits.map((l) => [l.name, l.limit, l.used])).toEqual([
       ["requests-minute", 1000, 1],
       ["requests-day", 100_000, 1],
+      ["tokens-minute", 100_000, 0],
+      ["tokens-day", 5_000_000, 0],
     ]);
   });
 
@@ -107,6 +111,8 @@ describe("tenants: POST /admin/quota/update, PUT/GET /admin/tenants/:id, POST /a
     expect(body.limits.map((l) => `${l.name}:${l.limit}:${l.mode}`)).toEqual([
       "requests-minute:3:enforce",
       "requests-day:1000:enforce",
+      "tokens-minute:10000:enforce",
+      "tokens-day:100000:enforce",
       "requests-hour:50:shadow",
     ]);
     expect(await traffic("ov-1", 5)).toEqual([200, 200, 200, 429, 429]);
@@ -196,6 +202,8 @@ describe("tenants: POST /admin/quota/update, PUT/GET /admin/tenants/:id, POST /a
         reset_in_seconds: 30,
       }),
       expect.objectContaining({ name: "requests-day", limit: 1000, used: 0, remaining: 1000 }),
+      expect.objectContaining({ name: "tokens-minute", limit: 10_000, used: 0, remaining: 10_000 }),
+      expect.objectContaining({ name: "tokens-day", limit: 100_000, used: 0, remaining: 100_000 }),
     ]);
   });
 
@@ -212,10 +220,10 @@ describe("tenants: POST /admin/quota/update, PUT/GET /admin/tenants/:id, POST /a
       success: true,
       tenant_id: "rs-1",
       tier: "free",
-      reset: ["requests-minute", "requests-day"],
+      reset: ["requests-minute", "requests-day", "tokens-minute", "tokens-day"],
     });
     const view = await adminJson(gateway, "/admin/tenants/rs-1", tenantViewResponseSchema);
-    expect(view.limits.map((l) => l.used)).toEqual([0, 0]);
+    expect(view.limits.map((l) => l.used)).toEqual([0, 0, 0, 0]);
     expect(await traffic("rs-1", 3)).toEqual([200, 200, 200]);
     await settle();
     const usage = await adminJson(gateway, "/admin/quota/usage", usageResponseSchema);

@@ -37,7 +37,7 @@ describe("trusted header (the default policy)", () => {
     expect(echo.headers["x-quotagate-tenant"]).toBe("acme-header");
     const status = await quotaStatus(asTenant("acme-header"));
     expect(status).toMatchObject({ tenant: "acme-header", tier: "free", identified_by: "header" });
-    expect(status.limits.map((l) => l.used)).toEqual([1, 1]);
+    expect(status.limits.map((l) => l.used)).toEqual([1, 1, 0, 0]);
   });
 
   it("accepts an id of exactly the maximum length (128)", async () => {
@@ -208,10 +208,10 @@ describe("client IP", () => {
 
     const a = await quotaStatus({ headers: { "CF-Connecting-IP": "203.0.113.9" } }, w.fetch);
     expect(a).toMatchObject({ tenant: "ip:203.0.113.9", tier: "free", identified_by: "ip" });
-    expect(a.limits.map((l) => l.used)).toEqual([3, 3]);
+    expect(a.limits.map((l) => l.used)).toEqual([3, 3, 0, 0]);
     const b = await quotaStatus({ headers: { "CF-Connecting-IP": "2001:db8::1" } }, w.fetch);
     expect(b).toMatchObject({ tenant: "ip:2001:db8::1", identified_by: "ip" });
-    expect(b.limits.map((l) => l.used)).toEqual([1, 1]);
+    expect(b.limits.map((l) => l.used)).toEqual([1, 1, 0, 0]);
   });
 
   it("never takes the client address from X-Forwarded-For or X-Real-IP", async () => {
@@ -276,6 +276,6 @@ describe("bad input: a 4xx problem+json saying what is wrong", () => {
   it("counts none of the refused requests", async () => {
     await expectProblem(await gateway("/v1/me", asTenant("ok-id\u0001")), 400);
     const status = await quotaStatus(asTenant("ok-id"));
-    expect(status.limits.map((l) => l.used)).toEqual([0, 0]);
+    expect(status.limits.map((l) => l.used)).toEqual([0, 0, 0, 0]);
   });
 });

@@ -281,7 +281,7 @@ describe("exempt routes", () => {
     const anonymous = await gateway("/health");
     expect(anonymous.status).toBe(200);
     const status = await quotaStatus(asTenant("t-health"));
-    expect(status.limits.map((l) => l.used)).toEqual([0, 0]);
+    expect(status.limits.map((l) => l.used)).toEqual([0, 0, 0, 0]);
   });
 
   it("proxies a configured exempt pattern untouched: no identification, no RateLimit headers, no count", async () => {
@@ -299,7 +299,7 @@ describe("exempt routes", () => {
     // Without any credential, an exempt route is still served.
     await originEcho(await w.fetch("/public/anonymous"));
     const status = await quotaStatus(asTenant("t-exempt"), w.fetch);
-    expect(status.limits.map((l) => l.used)).toEqual([0, 0]);
+    expect(status.limits.map((l) => l.used)).toEqual([0, 0, 0, 0]);
 
     // A path merely starting like the pattern is not exempt: it is counted.
     const counted = await w.fetch("/publicity", asTenant("t-exempt"));

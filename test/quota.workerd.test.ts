@@ -71,6 +71,8 @@ describe("free tier: 100 requests a minute", () => {
     expect(status.limits.map((l) => [l.name, l.used, l.remaining])).toEqual([
       ["requests-minute", 100, 0],
       ["requests-day", 100, 900],
+      ["tokens-minute", 0, 10_000],
+      ["tokens-day", 0, 100_000],
     ]);
   });
 
@@ -88,7 +90,7 @@ describe("free tier: 100 requests a minute", () => {
       expect(res.headers.get("Retry-After")).toBe(String(MINUTE_LEFT_S));
     }
     const status = await quotaStatus(asTenant(tenant));
-    expect(status.limits.map((l) => l.used)).toEqual([100, 100]);
+    expect(status.limits.map((l) => l.used)).toEqual([100, 100, 0, 0]);
   });
 
   it("keeps tenants apart: one tenant's exhaustion does not touch another's quota", async () => {
@@ -102,7 +104,7 @@ describe("free tier: 100 requests a minute", () => {
     expect(other.headers.get("X-RateLimit-Remaining")).toBe("99");
     await other.arrayBuffer();
     const status = await quotaStatus(asTenant("t-modest"));
-    expect(status.limits.map((l) => l.used)).toEqual([1, 1]);
+    expect(status.limits.map((l) => l.used)).toEqual([1, 1, 0, 0]);
   });
 
   const dayOfFive = () =>
@@ -202,11 +204,13 @@ describe("GET /quota/status", () => {
           mode: "enforce",
           sync: "strict",
         },
+        expect.objectContaining({ name: "tokens-minute", dimension: "tokens", limit: 10_000, used: 0 }),
+        expect.objectContaining({ name: "tokens-day", dimension: "tokens", limit: 100_000, used: 0 }),
       ],
     });
     // Reading the status costs nothing.
     const again = await quotaStatus(asTenant("t-status"));
-    expect(again.limits.map((l) => l.used)).toEqual([3, 3]);
+    expect(again.limits.map((l) => l.used)).toEqual([3, 3, 0, 0]);
   });
 
   it("shows a tenant it has never seen with nothing used", async () => {
@@ -214,6 +218,8 @@ describe("GET /quota/status", () => {
     expect(body.limits.map((l) => [l.used, l.remaining])).toEqual([
       [0, 100],
       [0, 1000],
+      [0, 10_000],
+      [0, 100_000],
     ]);
   });
 

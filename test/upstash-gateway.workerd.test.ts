@@ -40,6 +40,8 @@ describeWithRedis("gateway on the Upstash store", () => {
     expect(s.limits.map((l) => [l.name, l.used, l.remaining])).toEqual([
       ["requests-minute", 100, 0],
       ["requests-day", 100, 900],
+      ["tokens-minute", 0, 10_000],
+      ["tokens-day", 0, 100_000],
     ]);
   });
 

@@ -1,7 +1,9 @@
 // Demo origin: a loopback HTTP API for `npm run dev`, the end-to-end tests and the benchmark. It echoes what it
-// receives, streams, redirects and fails on request.
+// receives, streams, redirects and fails on request, and answers an OpenAI-compatible chat completion (JSON or SSE)
+// with deterministic usage.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { chatCompletion } from "./demo-chat.ts";
 
 export interface DemoOrigin {
   url: string;
@@ -19,6 +21,10 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     "http://origin.local",
   );
   const path = url.pathname;
+  if (path === "/v1/chat/completions" && req.method === "POST") {
+    chatCompletion(req, res);
+    return;
+  }
   if (path === "/echo-body") {
     // Streams the request body straight back, chunk by chunk.
     res.writeHead(200, {

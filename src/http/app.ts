@@ -71,6 +71,7 @@ export function createApp(deps: AppDeps): Hono<QuotaEnv> {
         path: policy.normalisePath(new URL(c.req.url).pathname).forward,
         ...(decision ? { tenant: decision.tenant } : {}),
         adminToken: config.adminToken,
+        ...c.get("quotaForward"),
       });
     },
   );

@@ -91,6 +91,8 @@ export interface ProxyContext {
   dropHeaders?: string[];
   /** The admin token (ADMIN_TOKEN): an Authorization bearing it is removed, like X-Admin-Key. */
   adminToken?: string | null;
+  /** The request body to send, when the gateway already read the request's own (the same bytes). */
+  body?: BodyInit | null;
 }
 
 export async function proxyToOrigin(req: Request, origin: URL, ctx: ProxyContext = {}): Promise<Response> {
@@ -118,7 +120,8 @@ export async function proxyToOrigin(req: Request, origin: URL, ctx: ProxyContext
     res = await fetch(target, {
       method: req.method,
       headers,
-      body: req.method === "GET" || req.method === "HEAD" ? null : req.body,
+      body:
+        req.method === "GET" || req.method === "HEAD" ? null : ctx.body !== undefined ? ctx.body : req.body,
       redirect: "manual",
     });
   } catch (err) {

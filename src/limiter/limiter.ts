@@ -15,6 +15,7 @@ import { Flusher, type WaitUntil } from "./flusher.ts";
 import { leaseItems, rateOf } from "./lease-requests.ts";
 import { decision } from "./limit-states.ts";
 import { Prefetcher } from "./prefetch.ts";
+import { settleIn } from "./settlement.ts";
 import { withTimeout } from "./timeout.ts";
 
 export type { WaitUntil };
@@ -429,6 +430,17 @@ export class Limiter {
 
   flush(opts: { returnAll?: boolean } = {}): Promise<void> {
     return this.flusher.flush(opts);
+  }
+
+  /** Books what a request cost beyond (positive) or below (negative) what it reserved in one limit's period; no
+   * I/O: the flusher sends it (see settlement.ts). */
+  settle(tenant: string, limit: Need["limit"], periodId: string, units: number): void {
+    settleIn(this.books.peek(tenant), tenant, limit, periodId, units, {
+      now: this.clock.now(),
+      cacheTtlMs: this.o.cacheTtlMs,
+      oweOrphan: (d) => this.flusher.owe(d),
+      syncSoon: () => this.flusher.syncSoon(),
+    });
   }
 
   /** Live usage of a tenant's limits: the store's count plus what this isolate holds unspent or still owes. */

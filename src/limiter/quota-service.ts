@@ -1,5 +1,6 @@
 // What the http layer asks of the limiter for a request: its plan, its decision, its tenant's live status. The
 // tenant's book is looked up once per request and handed from plan resolution to the decision.
+import { grantPeriod } from "../algorithms/limit-window.ts";
 import type { Clock } from "../core/clock.ts";
 import { type Cost, type Decision, type LimitState, needsOf, type Plan } from "../core/quota.ts";
 import type { WaitUntil } from "./flusher.ts";
@@ -13,6 +14,9 @@ export interface QuotaService {
   plan(who: PlanRequest): Promise<Plan>;
   /** Live usage of each of the plan's limits (throws store_unavailable when the store cannot be read). */
   status(plan: Plan): Promise<LimitState[]>;
+  /** Books `units` more (negative: fewer) of `dimension` than an allowed request reserved, in every limit of that
+   * dimension it was decided against, in the periods current at `reservedAtMs`. No I/O: sent by the next flush. */
+  settle(decision: Decision, dimension: string, units: number, reservedAtMs: number): void;
 }
 
 export function createQuotaService(limiter: Limiter, resolver: PlanResolver, clock: Clock): QuotaService {
@@ -28,5 +32,11 @@ export function createQuotaService(limiter: Limiter, resolver: PlanResolver, clo
       return resolver.planFor(limiter.books.open(who.tenant, now), who, now);
     },
     status: (plan) => limiter.status(plan),
+    settle(decision, dimension, units, reservedAtMs) {
+      if (!decision.allowed || units === 0) return;
+      for (const { limit } of decision.states)
+        if (limit.dimension === dimension)
+          limiter.settle(decision.tenant, limit, grantPeriod(limit, reservedAtMs).id, units);
+    },
   };
 }

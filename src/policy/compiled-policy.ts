@@ -2,8 +2,19 @@
 // normaliser, route pricing and the exempt-route matcher. Built once per isolate.
 import type { Cost, FailurePolicy, LimitSpec, Plan } from "../core/quota.ts";
 import { normalisePath, type RequestPath } from "./path.ts";
+import { compilePathPattern } from "./path-pattern.ts";
 import type { LimitConfig, Policy, TenantOverrides } from "./policy-schema.ts";
+import { type CompiledTokenRules, compileTokenRules } from "./token-rules.ts";
 import { parseWindow, policyName } from "./window-spec.ts";
+
+export { compilePathPattern };
+
+/** How a route prices a request: its fixed cost per dimension, and its token rules when its cost is settled from
+ * the response. */
+export interface RoutePricing {
+  cost: Cost;
+  tokens?: CompiledTokenRules;
+}
 
 export interface CompiledPolicy {
   readonly policy: Policy;
@@ -16,6 +27,8 @@ export interface CompiledPolicy {
   normalisePath(pathname: string): RequestPath;
   /** Units a request costs per dimension (first matching route rule; else 1 request). */
   price(method: string, path: RequestPath): Cost;
+  /** The first matching route rule's pricing (else 1 request), with its token rules. */
+  route(method: string, path: RequestPath): RoutePricing;
   isExempt(path: RequestPath): boolean;
   hasTier(tier: string): boolean;
 }
@@ -36,18 +49,6 @@ export function compileLimit(l: Partial<LimitConfig> & { window: string }): Limi
   };
 }
 
-/** `*` matches any run of characters (slashes included); everything else is literal. A trailing `/*` also matches
- * the path without it (`/static/` is matched as `/static`). Case-insensitive policies compare lower-cased paths. */
-export function compilePathPattern(pattern: string, caseSensitive = true): RegExp {
-  const p = caseSensitive ? pattern : pattern.toLowerCase();
-  const [head, tail] = p.endsWith("/*") && p.length > 2 ? [p.slice(0, -2), "(/.*)?"] : [p, ""];
-  const body = head
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join(".*");
-  return new RegExp(`^${body}${tail}$`);
-}
-
 export function compilePolicy(policy: Policy): CompiledPolicy {
   const tiers = new Map<string, { limits: LimitSpec[]; failure: FailurePolicy; degradedShare: number }>();
   for (const [name, t] of Object.entries(policy.tiers)) {
@@ -63,10 +64,20 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   const routes = policy.routes.map((r) => ({
     method: r.method,
     re: compilePathPattern(r.path, caseSensitive),
-    cost: { requests: 1, ...r.cost },
+    pricing: {
+      cost: { requests: 1, ...r.cost },
+      ...(r.tokens ? { tokens: compileTokenRules(r.tokens) } : {}),
+    } satisfies RoutePricing,
   }));
   const exempt = policy.exempt.map((p) => compilePathPattern(p, caseSensitive));
-  const defaultCost: Cost = { requests: 1 };
+  const defaultPricing: RoutePricing = { cost: { requests: 1 } };
+  const route = (method: string, path: RequestPath): RoutePricing => {
+    // Methods are case-sensitive in HTTP, but an origin may well serve `post` as POST: price it as POST.
+    const m = method.toUpperCase();
+    for (const r of routes)
+      if ((r.method === "*" || r.method === m) && r.re.test(path.match)) return r.pricing;
+    return defaultPricing;
+  };
 
   const statics = new Map(Object.entries(policy.tenants));
 
@@ -101,13 +112,8 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       };
     },
     normalisePath: (pathname) => normalisePath(pathname, policy.paths),
-    price(method, path) {
-      // Methods are case-sensitive in HTTP, but an origin may well serve `post` as POST: price it as POST.
-      const m = method.toUpperCase();
-      for (const r of routes)
-        if ((r.method === "*" || r.method === m) && r.re.test(path.match)) return r.cost;
-      return defaultCost;
-    },
+    price: (method, path) => route(method, path).cost,
+    route,
     isExempt: (path) => exempt.some((re) => re.test(path.match)),
   };
 }

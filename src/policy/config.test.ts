@@ -81,29 +81,39 @@ describe("parseConfig: env", () => {
 });
 
 describe("parseConfig: the default policy", () => {
-  it("free = 100/min + 1000/day, pro = 1000/min + 100000/day, enterprise = 10000/min + 10M/day", () => {
+  it("requests and tokens per minute and per day for free, pro and enterprise; chat completions metered", () => {
     const minute = { kind: "fixed", unit: "minute" };
     const day = { kind: "fixed", unit: "day" };
     expect(limitsOf("free")).toEqual([
       ["requests", minute, 100, "enforce", "strict"],
       ["requests", day, 1_000, "enforce", "strict"],
+      ["tokens", minute, 10_000, "enforce", "strict"],
+      ["tokens", day, 100_000, "enforce", "strict"],
     ]);
     expect(limitsOf("pro")).toEqual([
       ["requests", minute, 1_000, "enforce", "strict"],
       ["requests", day, 100_000, "enforce", "strict"],
+      ["tokens", minute, 100_000, "enforce", "strict"],
+      ["tokens", day, 5_000_000, "enforce", "strict"],
     ]);
     expect(limitsOf("enterprise")).toEqual([
       ["requests", minute, 10_000, "enforce", "strict"],
       ["requests", day, 10_000_000, "enforce", "strict"],
+      ["tokens", minute, 1_000_000, "enforce", "strict"],
+      ["tokens", day, 100_000_000, "enforce", "strict"],
     ]);
     const c = parseConfig({ ORIGIN_URL });
     expect(c.policy.tierNames).toEqual(["free", "pro", "enterprise"]);
     expect(c.policy.policy.defaultTier).toBe("free");
     expect(c.policy.isExempt(c.policy.normalisePath("/health"))).toBe(true);
+    expect(c.policy.route("POST", c.policy.normalisePath("/v1/chat/completions")).tokens?.dimension).toBe(
+      "tokens",
+    );
+    expect(c.policy.route("GET", c.policy.normalisePath("/v1/chat/completions")).tokens).toBeUndefined();
   });
 
   it("an empty QUOTA_POLICY keeps the default", () => {
-    expect(limitsOf("pro", { ORIGIN_URL, QUOTA_POLICY: "  " })).toHaveLength(2);
+    expect(limitsOf("pro", { ORIGIN_URL, QUOTA_POLICY: "  " })).toHaveLength(4);
   });
 
   it("QUOTA_POLICY replaces it entirely", () => {

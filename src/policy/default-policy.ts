@@ -8,21 +8,29 @@ export const defaultPolicy: PolicyInput = {
       limits: [
         { dimension: "requests", window: "minute", limit: 100 },
         { dimension: "requests", window: "day", limit: 1_000 },
+        { dimension: "tokens", window: "minute", limit: 10_000 },
+        { dimension: "tokens", window: "day", limit: 100_000 },
       ],
     },
     pro: {
       limits: [
         { dimension: "requests", window: "minute", limit: 1_000 },
         { dimension: "requests", window: "day", limit: 100_000 },
+        { dimension: "tokens", window: "minute", limit: 100_000 },
+        { dimension: "tokens", window: "day", limit: 5_000_000 },
       ],
     },
     enterprise: {
       limits: [
         { dimension: "requests", window: "minute", limit: 10_000 },
         { dimension: "requests", window: "day", limit: 10_000_000 },
+        { dimension: "tokens", window: "minute", limit: 1_000_000 },
+        { dimension: "tokens", window: "day", limit: 100_000_000 },
       ],
     },
   },
+  // LLM calls reserve an estimate of their tokens (prompt bytes / 4 + max_tokens) and settle the origin's usage.
+  routes: [{ method: "POST", path: "/v1/chat/completions", tokens: {} }],
   exempt: ["/health"],
   identity: {
     // The dev default: trust X-Tenant-ID. Turn it off in production unless an authenticating proxy sets it.

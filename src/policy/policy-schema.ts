@@ -1,7 +1,9 @@
-// The quota policy's schema (zod): tiers, limits, route costs, exempt routes, path matching, CORS and tenant
-// identification. Strict: an unknown key is an error, so a typo fails at startup instead of silently doing nothing.
+// The quota policy's schema (zod): tiers, limits, route costs and token rules, exempt routes, path matching, CORS and
+// tenant identification. Strict: an unknown key is an error, so a typo fails at startup instead of silently doing
+// nothing.
 import * as z from "zod";
 import { patternProblem } from "./path.ts";
+import { tokenRulesSchema } from "./token-rules.ts";
 import { parseWindow } from "./window-spec.ts";
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "use 1-64 letters, digits, '_', '.' or '-'");
@@ -54,14 +56,25 @@ const pathPattern = z
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
 
-export const routeRuleSchema = z.strictObject({
-  method: z
-    .string()
-    .regex(/^(\*|[A-Z]+)$/, 'an upper-case HTTP method or "*"')
-    .default("*"),
-  path: pathPattern,
-  cost: z.record(name, z.number().int().min(0).max(1e9)),
-});
+export const routeRuleSchema = z
+  .strictObject({
+    method: z
+      .string()
+      .regex(/^(\*|[A-Z]+)$/, 'an upper-case HTTP method or "*"')
+      .default("*"),
+    path: pathPattern,
+    cost: z.record(name, z.number().int().min(0).max(1e9)).default({}),
+    /** The route's token cost is reserved from the request body and settled from the response. */
+    tokens: tokenRulesSchema.optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.tokens && r.tokens.dimension in r.cost)
+      ctx.addIssue({
+        code: "custom",
+        path: ["cost", r.tokens.dimension],
+        message: `set by the route's token rules (tokens.dimension); remove it from cost`,
+      });
+  });
 
 /** How request paths are compared with route and exempt patterns (see path.ts). */
 export const pathsSchema = z.strictObject({

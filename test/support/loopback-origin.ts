@@ -4,7 +4,7 @@
 // port also plays a quota store in an outage and prints lines for tests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { ORIGIN_MARK, ORIGIN_MARK_VALUE, type RecordedRequest } from "./loopback-protocol.ts";
+import { ORIGIN_MARK, ORIGIN_MARK_VALUE, type RecordedRequest, type Script } from "./loopback-protocol.ts";
 
 export interface LoopbackOrigin {
   originPort: number;
@@ -16,7 +16,7 @@ export interface LoopbackOrigin {
 interface Gate {
   res: ServerResponse;
   sent: number;
-  total: number;
+  chunks: string[];
 }
 
 /** A request body being received: bytes so far, and the control calls waiting for a count. */
@@ -34,6 +34,16 @@ class OriginState {
   /** Requests Node's HTTP parser refused before a handler saw them (answered 400 by this origin, marked). */
   clientErrors = 0;
   readonly gates = new Map<string, Gate>();
+  readonly scripts = new Map<string, Script>();
+  /** Scripted responses whose connection has closed (ended, cut, or dropped by the client), and who waits for that. */
+  readonly closed = new Set<string>();
+  readonly closeWaiters = new Map<string, Array<() => void>>();
+
+  markClosed(id: string): void {
+    this.closed.add(id);
+    for (const w of this.closeWaiters.get(id) ?? []) w();
+    this.closeWaiters.delete(id);
+  }
   readonly uploads = new Map<string, Upload>();
 
   upload(id: string): Upload {
@@ -69,8 +79,17 @@ function serveOrigin(state: OriginState, req: IncomingMessage, res: ServerRespon
     const total = Math.max(1, Number(new URL(target, "http://o").searchParams.get("chunks") ?? 3));
     res.writeHead(200, { "content-type": "text/plain", ...mark });
     if (total === 1) return void res.end(gateChunk(0));
-    state.gates.set(gated[1]!, { res, sent: 1, total });
+    state.gates.set(gated[1]!, {
+      res,
+      sent: 1,
+      chunks: Array.from({ length: total }, (_, k) => gateChunk(k)),
+    });
     res.write(gateChunk(0));
+    return;
+  }
+  const scripted = /^\/__loopback\/scripted\/([\w-]+)$/.exec(target.split("?")[0]!);
+  if (scripted) {
+    serveScript(state, scripted[1]!, req, res);
     return;
   }
   const upload = /^\/__loopback\/upload\/([\w-]+)$/.exec(target.split("?")[0]!);
@@ -104,6 +123,35 @@ function serveOrigin(state: OriginState, req: IncomingMessage, res: ServerRespon
   });
 }
 
+/** Records the request (body included), then answers as scripted: every chunk at once, or one per control call. */
+function serveScript(state: OriginState, id: string, req: IncomingMessage, res: ServerResponse): void {
+  const body: Buffer[] = [];
+  req.on("data", (c: Buffer) => body.push(c));
+  req.on("end", () => {
+    state.records.push({
+      method: req.method ?? "",
+      target: req.url ?? "/",
+      headers: req.rawHeaders,
+      body: Buffer.concat(body).toString("utf8"),
+    });
+    const script = state.scripts.get(id);
+    if (!script) {
+      json(res, 404, { error: `no script ${id}` }, { [ORIGIN_MARK]: ORIGIN_MARK_VALUE });
+      return;
+    }
+    res.on("close", () => state.markClosed(id));
+    res.writeHead(script.status ?? 200, { ...script.headers, [ORIGIN_MARK]: ORIGIN_MARK_VALUE });
+    const chunks = script.chunks;
+    if (!script.hold || chunks.length <= 1) {
+      for (const c of chunks) res.write(c);
+      res.end();
+      return;
+    }
+    state.gates.set(id, { res, sent: 1, chunks });
+    res.write(chunks[0]);
+  });
+}
+
 function serveControl(state: OriginState, req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? "/", "http://control");
   const parts = url.pathname.split("/").filter(Boolean);
@@ -123,12 +171,37 @@ function serveControl(state: OriginState, req: IncomingMessage, res: ServerRespo
       return;
     }
     const k = gate.sent++;
-    const ended = gate.sent >= gate.total;
+    const ended = gate.sent >= gate.chunks.length;
     if (ended) state.gates.delete(parts[1]!);
     // Answers once the chunk (and the end of the response after the last one) has been handed to the socket.
     const answer = () => json(res, 200, { sent: gate.sent, ended });
-    if (ended) gate.res.end(gateChunk(k), answer);
-    else gate.res.write(gateChunk(k), answer);
+    if (ended) gate.res.end(gate.chunks[k], answer);
+    else gate.res.write(gate.chunks[k], answer);
+    return;
+  }
+  if (parts[0] === "gated" && parts[2] === "cut" && req.method === "POST") {
+    // The origin dies mid-response: its connection is destroyed without finishing the body.
+    const gate = state.gates.get(parts[1]!);
+    state.gates.delete(parts[1]!);
+    gate?.res.destroy();
+    json(res, gate ? 200 : 404, { cut: gate !== undefined });
+    return;
+  }
+  if (parts[0] === "scripts" && parts[1] && req.method === "POST") {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      state.scripts.set(parts[1]!, JSON.parse(Buffer.concat(chunks).toString("utf8")) as Script);
+      json(res, 200, { ok: true });
+    });
+    return;
+  }
+  if (parts[0] === "scripts" && parts[2] === "closed" && req.method === "GET") {
+    // Long poll: answers once the scripted response's connection has closed.
+    const id = parts[1]!;
+    const answer = () => json(res, 200, { closed: true });
+    if (state.closed.has(id)) answer();
+    else state.closeWaiters.set(id, [...(state.closeWaiters.get(id) ?? []), answer]);
     return;
   }
   if (parts[0] === "uploads" && req.method === "GET") {

@@ -12,3 +12,12 @@ export interface RecordedRequest {
   headers: string[];
   body: string;
 }
+
+/** A response a test scripted through the control port (`POST /scripts/<id>`), served at `/__loopback/scripted/<id>`. */
+export interface Script {
+  status?: number;
+  headers?: Record<string, string>;
+  chunks: string[];
+  /** Hold the response after its first chunk: each further chunk goes out on a control call (`gated/<id>/next`). */
+  hold?: boolean;
+}

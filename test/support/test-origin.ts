@@ -1,9 +1,9 @@
 // The loopback test origin seen from workerd: its address, and its control port (what it recorded, releasing the next
 // chunk of a held response, waiting until it has received some bytes of a request body, printing a line).
 import { expect, inject } from "vitest";
-import type { RecordedRequest } from "./loopback-protocol.ts";
+import type { RecordedRequest, Script } from "./loopback-protocol.ts";
 
-export { ORIGIN_MARK, ORIGIN_MARK_VALUE, type RecordedRequest } from "./loopback-protocol.ts";
+export { ORIGIN_MARK, ORIGIN_MARK_VALUE, type RecordedRequest, type Script } from "./loopback-protocol.ts";
 
 /** host:port of the test origin, as a leak of its address would show it. */
 export const testOriginHost = (): string => `127.0.0.1:${inject("testOriginPort")}`;
@@ -45,3 +45,13 @@ export const uploadReceived = (
 export async function printLine(line: string): Promise<void> {
   await controlJson(`/log`, { method: "POST", body: line });
 }
+/** Scripts the response of `/__loopback/scripted/<id>` (held after its first chunk when `hold`). */
+export const scriptResponse = (id: string, script: Script): Promise<{ ok: true }> =>
+  controlJson(`/scripts/${id}`, { method: "POST", body: JSON.stringify(script) });
+
+/** The origin dies in the middle of held response `id`: its connection is destroyed. */
+export const cutResponse = (id: string): Promise<{ cut: boolean }> =>
+  controlJson(`/gated/${id}/cut`, { method: "POST" });
+
+/** Resolves once the connection of scripted response `id` has closed (ended, cut, or dropped by the gateway). */
+export const scriptedClosed = (id: string): Promise<{ closed: true }> => controlJson(`/scripts/${id}/closed`);

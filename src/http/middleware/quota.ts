@@ -12,6 +12,7 @@ import type { GateConfig } from "../../policy/config.ts";
 import { type Identity, identify } from "../identity.ts";
 import { problem, problemFromError } from "../problem.ts";
 import { rateLimitHeaders } from "../ratelimit-headers.ts";
+import { type Metered, meterRequest } from "../settlement/meter.ts";
 
 /** What the middleware is handed: the gate's settings and the quota service (never the store). */
 export interface QuotaGate {
@@ -28,6 +29,8 @@ export interface QuotaVariables {
   quota?: Decision;
   /** Who the request was identified as. */
   quotaIdentity?: Identity;
+  /** The request body to forward in place of the request's own, when pricing read it (token estimates). */
+  quotaForward?: { body?: BodyInit | null };
 }
 
 export type QuotaEnv = { Variables: QuotaVariables };
@@ -126,6 +129,7 @@ export function quotaMiddleware(gate: QuotaGate): MiddlewareHandler<QuotaEnv> {
       return forbidden(entry, path);
     };
     let decision: Decision;
+    let metered: Metered;
     try {
       // The deny list is consulted before anything else: a refused address costs no credential check.
       const rules = await deny.rules();
@@ -135,15 +139,24 @@ export function quotaMiddleware(gate: QuotaGate): MiddlewareHandler<QuotaEnv> {
       const byId = rules.matchTenant(id.tenant) ?? rules.matchKey(id.keyHash);
       if (byId) return refuse(byId);
       c.set("quotaIdentity", id);
-      decision = await quota.admit(id, policy.price(req.method, route), waitUntilOf(c));
+      // A route with token rules reads the body for its estimate, reserved with the request's other limits.
+      metered = await meterRequest(req, policy.route(req.method, route), quota);
+      decision = await quota.admit(id, metered.cost, waitUntilOf(c));
     } catch (err) {
       return problemFromError(err, path);
     }
+    const decidedAtMs = clock.now();
     activity.record(decision.tenant, decision.allowed);
-    const headers = rateLimitHeaders(decision, clock.now());
-    if (!decision.allowed) return refusal(decision, headers, path, clock.now());
+    const headers = rateLimitHeaders(decision, decidedAtMs);
+    if (!decision.allowed) {
+      await metered.discard();
+      return refusal(decision, headers, path, decidedAtMs);
+    }
     c.set("quota", decision);
+    c.set("quotaForward", metered.forward);
     await next();
+    // The response settles the reservation as it ends (usage read on the fly; streams stay streams).
+    c.res = metered.settle(c.res, decision, decidedAtMs);
     for (const [k, v] of headers) c.header(k, v);
   };
 }
