@@ -73,7 +73,9 @@ export class BookCache {
       this.o.onLeave(book);
       return;
     }
-    this.lru.set(book.tenant, book, Math.max(1, book.horizon(now, this.o.lingerMs) - now));
+    // At least the linger: a book opened for a request must outlive the store round trip the request may await (a
+    // book that expired meanwhile would be replaced, and the grant it receives handed back).
+    this.lru.set(book.tenant, book, Math.max(this.o.lingerMs, book.horizon(now, this.o.lingerMs) - now));
   }
 
   /** Live books, least recently used first. */

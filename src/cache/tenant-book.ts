@@ -265,15 +265,16 @@ export class TenantBook {
     else this.offline.set(limit.id, { limit, periodId, units });
   }
 
-  /** Deltas owed for the current periods of these limits, which an exchange for them settles first: units admitted
-   * without the store (so no grant ignores them) and allowance given back (so no grant is refused for want of it).
-   * They leave the book; the caller owes them back if it cannot send them. */
-  takeOwed(limits: LimitSpec[], now: number): UsageDelta[] {
+  /** Units admitted without the store in the current periods of these limits (fail-open or degraded debts): an
+   * exchange for them settles these first, so that no grant ignores them. They leave the book; the caller owes them
+   * back if it cannot send them. Returns (negative) wait for the batched flush: sending them here would cost a round
+   * trip per exchange, and a return that waits can only leave the store counting more, never admit more. */
+  takeDebts(limits: LimitSpec[], now: number): UsageDelta[] {
     const out: UsageDelta[] = [];
     for (const limit of limits) {
       const k = deltaKey(limit.id, grantPeriod(limit, now).id);
       const d = this.owed.get(k);
-      if (d && d.units !== 0) {
+      if (d && d.units > 0) {
         out.push(d);
         this.owed.delete(k);
       }

@@ -5,7 +5,7 @@ import type { Metrics } from "../metrics/metrics.ts";
 import type { AcquireItem, AcquireResult, Store } from "../store/store.ts";
 import type { Breaker } from "./breaker.ts";
 import type { Flusher, WaitUntil } from "./flusher.ts";
-import { TimeoutError, uncertain, withTimeout } from "./timeout.ts";
+import { TimeoutError, withTimeout } from "./timeout.ts";
 
 export interface ExchangesOptions {
   store: Store;
@@ -81,11 +81,10 @@ export class Exchanges {
     );
   }
 
-  /** Sends what the tenant owes for these windows (units admitted while the store was away, allowance given back);
-   * false when it could not be sent. Then admissions stay owed (re-sent after an uncertain failure they can only
-   * over-count) and returns are dropped when the store may have applied them (re-sent they could under-count). */
+  /** Sends the tenant's debts for these windows (units admitted while the store was away); false when they could not
+   * be sent (they stay owed: re-sent after an uncertain failure they can only over-count). */
   private async settle(book: TenantBook, items: AcquireItem[], now: number): Promise<boolean> {
-    const owed = book.takeOwed(
+    const owed = book.takeDebts(
       items.map((it) => it.limit),
       now,
     );
@@ -94,8 +93,8 @@ export class Exchanges {
     try {
       await withTimeout(this.o.store.flush({ deltas: owed, nowMs: now }), this.o.storeTimeoutMs);
       return true;
-    } catch (err) {
-      for (const d of owed) if (d.units > 0 || !uncertain(err)) this.o.flusher.owe(d);
+    } catch {
+      for (const d of owed) this.o.flusher.owe(d);
       return false;
     }
   }

@@ -64,10 +64,15 @@ async function recorded(store: MemoryStore, limit: LimitSpec, tenant = "t_1"): P
 
 describe("a limit lowered while a lease is held", () => {
   it("is never spent past: the lease granted under the old amount goes back, the new one is exact", async () => {
-    const { store, limiter, decide } = setup();
+    const { clock, store, limiter, decide } = setup();
     for (let i = 0; i < 30; i++) await decide(planOf(hourly(1_000)));
     expect(await recorded(store, hourly(1_000))).toBeGreaterThan(30); // the isolate holds a lease
     let admitted = 30;
+    for (let i = 0; i < 40; i++) if ((await decide(planOf(hourly(35)))).allowed) admitted++;
+    // Never past the new amount; the old lease's units go back with the next flush (not on the request path).
+    expect(admitted).toBeLessThanOrEqual(35);
+    await limiter.flush();
+    clock.advance(60_000); // past the cached denial
     for (let i = 0; i < 40; i++) if ((await decide(planOf(hourly(35)))).allowed) admitted++;
     expect(admitted).toBe(35);
     await limiter.flush({ returnAll: true });

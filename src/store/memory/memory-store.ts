@@ -88,6 +88,12 @@ export class MemoryStore implements Store {
       if (d.units <= 0 && !this.hasField(d.tenant, d.limit, d.periodId))
         return d.limit.window.kind === "bucket" ? d.limit.window.burst : 0;
       const slot = this.loadPeriodSlot(d.tenant, d.limit, d.periodId);
+      // Like the script, a return to a counter at 0 leaves no field (the script learns "was 0 or gone" from its
+      // HINCRBY's answer and removes what that created).
+      if (d.units < 0 && slot.kind === "counter" && slot.cur === 0) {
+        this.hashes.get(usageKey(d.limit, d.periodId, shardOf(d.tenant)))?.fields.delete(d.tenant);
+        return 0;
+      }
       const next = applyDelta(d.limit, slot, d.units, batch.nowMs);
       this.storeSlot(d.tenant, d.limit, d.periodId, next, batch.nowMs);
       return next.kind === "counter" ? next.cur : Math.floor((next.state?.milli ?? 0) / 1000);

@@ -166,8 +166,9 @@ export const ACQUIRE_SHA = "f0e698d818450a3e8fe43dd3c566d9c42ac57db1";
  * (mirror of algorithms/acquire.ts applyDelta): counters never below 0, buckets never above their burst.
  * KEYS: one hash per delta. ARGV[1] now (ms), then 7 values per delta: tenant, units, kind ("c" counter | "b"
  *   bucket), rate, period ms, burst, ttl (ms).
- * Returns the value after each delta (bucket: whole tokens left). A return to a counter that does not exist writes
- * nothing, so every hash this script writes has an expiry.
+ * Returns the value after each delta (bucket: whole tokens left). A return to a counter that is gone or at 0 leaves
+ * no field behind (HINCRBY, then HDEL when it created one: one command in the common case), so every hash this
+ * script writes has an expiry.
  */
 export const ADJUST_LUA = `local now = tonumber(ARGV[1])
 ${BUCKET_LUA}
@@ -191,23 +192,29 @@ for i = 1, #KEYS do
     end
   else
     local v = 0
-    -- a return to a field that is gone (its period's hash expired, or an admin reset) has nothing to give back:
-    -- writing it would create a field below 0, or a hash without an expiry
-    if units > 0 or redis.call("HEXISTS", key, tenant) == 1 then
+    if units == 0 then
+      v = tonumber(redis.call("HGET", key, tenant)) or 0
+    else
       v = redis.call("HINCRBY", key, tenant, units)
-      if v < 0 then
+      if units < 0 and v == units then
+        -- a return to a field that was gone or at 0 (its period's hash expired, or an admin reset): nothing to give
+        -- back, and nothing may stay behind (a field below 0, or a hash without an expiry)
+        redis.call("HDEL", key, tenant)
+        v = 0
+      elseif v < 0 then
         -- a return of more than is counted: the counter stays at 0 (a negative one would hand out extra units)
         redis.call("HSET", key, tenant, 0)
         v = 0
+      elseif v == units then
+        -- a field created by this delta may be the hash's first: give the hash its expiry
+        redis.call("PEXPIRE", key, exp)
       end
-      -- a field created by this delta may be the hash's first: give the hash its expiry
-      if v == units then redis.call("PEXPIRE", key, exp) end
     end
     out[i] = v
   end
 end
 return out`;
-export const ADJUST_SHA = "2708d92d4f9706127a703e9f6736a27070b8bf65";
+export const ADJUST_SHA = "1b870bed755c9094bc7d5faad9cad811d0f5f904";
 
 /**
  * SIZE: tenants and bytes held by the shards of one usage period, in one round trip.
