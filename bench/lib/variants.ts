@@ -11,7 +11,7 @@ import { policySchema } from "../../src/policy/policy-schema.ts";
 import type { Store } from "../../src/store/store.ts";
 import { SCRIPTS } from "../../src/store/upstash/scripts.ts";
 import { createUpstashStore } from "../../src/store/upstash/upstash-store.ts";
-import type { RoundTripKind } from "./http-meter.ts";
+import type { Attributor, RoundTripKind } from "./http-meter.ts";
 import type { Workload } from "./workloads.ts";
 
 export const VARIANT_NAMES = [
@@ -51,6 +51,9 @@ export interface VariantRun {
   finish(): Promise<void>;
   /** Which round trips a request waited for. */
   classify(body: string): RoundTripKind;
+  /** Set to have the Redis commands of every round trip attributed to what it carried (round trips then go one
+   * at a time). */
+  attribute?: Pick<Attributor, "kindOf" | "granted">;
   /** Isolate cache footprint (quotagate only). */
   footprint?(): CacheFootprint;
   /** Variant-specific counters (store calls, errors, fail-opens...). */
@@ -267,7 +270,51 @@ function countingStore(store: Store, counts: Record<string, number>): Store {
   });
 }
 
-const ADJUST_MARKERS = [SCRIPTS.adjust.sha, "a return after an admin reset", '"hincrby"'];
+/** The commands of a request body: one command (`["EVALSHA", ...]`) or a pipeline (`[[...], [...]]`). */
+function commandsOf(body: string): unknown[][] {
+  try {
+    const json: unknown = JSON.parse(body);
+    if (!Array.isArray(json)) return [];
+    return Array.isArray(json[0]) ? (json as unknown[][]) : [json];
+  } catch {
+    return [];
+  }
+}
+
+/** Which of quotagate's store scripts a command runs (by SHA or, after NOSCRIPT, by source), else its name. */
+function scriptOf(cmd: unknown[]): string {
+  const op = String(cmd[0]).toLowerCase();
+  if (op !== "evalsha" && op !== "eval") return op;
+  const ref = cmd[1];
+  for (const s of [SCRIPTS.acquire, SCRIPTS.adjust]) if (ref === s.sha || ref === s.source) return s.name;
+  return op;
+}
+
+/**
+ * quotagate's round trips by what they carry: "acquire" (acquire scripts: exchanges, on the request path or
+ * prefetched), "flush" (the adjust script for owed deltas and the fleet stats' HINCRBYs), or "other".
+ */
+const quotagateAttribution: NonNullable<VariantRun["attribute"]> = {
+  kindOf(body) {
+    const scripts = commandsOf(body).map(scriptOf);
+    const acquires = scripts.filter((s) => s === "acquire").length;
+    if (acquires > 0) return { kind: "acquire", calls: acquires };
+    if (scripts.some((s) => s === "adjust" || s === "hincrby"))
+      return { kind: "flush", calls: scripts.filter((s) => s === "adjust").length || 1 };
+    return { kind: "other", calls: 0 };
+  },
+  /** An acquire's reply starts with 1 when it granted every item. */
+  granted(body, reply) {
+    const cmds = commandsOf(body);
+    const replies = Array.isArray(reply) ? reply : [reply];
+    let n = 0;
+    cmds.forEach((c, i) => {
+      const r = replies[i] as { result?: unknown } | null | undefined;
+      if (scriptOf(c) === "acquire" && Array.isArray(r?.result) && Number(r.result[0]) === 1) n++;
+    });
+    return n;
+  },
+};
 
 /**
  * quotagate's Limiter, one per isolate, each with its own UpstashStore (its own HTTP client, as separate isolates
@@ -325,7 +372,9 @@ function quotagate(sync: "strict" | "async"): Variant {
         async finish() {
           await Promise.all(limiters.map((l) => l.flush({ returnAll: true })));
         },
-        classify: (body) => (ADJUST_MARKERS.some((m) => body.includes(m)) ? "background" : "request"),
+        // Flushes run in waitUntil; acquires on the request path (prefetches, also acquires, count there too).
+        classify: (body) => (quotagateAttribution.kindOf(body).kind === "flush" ? "background" : "request"),
+        attribute: quotagateAttribution,
         footprint() {
           let entries = 0;
           let bytes = 0;
