@@ -175,7 +175,7 @@ async function runPool(planned: Planned[], jobs: number): Promise<Map<Planned, R
         finishedWork += p.requests;
         rows.set(p, row);
         console.log(
-          `${overall()} | [${rows.size}/${queue.length}] ${label(p)}: ${(row.wallMs / 1000).toFixed(1)} s, ${row.redisCommandsPerRequest.toFixed(4)} cmds/req, over-admitted ${fmtInt(row.accuracy.overAdmitted)}, denied with room ${fmtInt(row.accuracy.underAdmitted)}, shortfall ${fmtInt(row.accuracy.shortfall)}`,
+          `${overall()} | [${rows.size}/${queue.length}] ${label(p)}: ${(row.wallMs / 1000).toFixed(1)} s (CPU ${((row.cpuMs ?? 0) / 1000).toFixed(1)} s), ${row.redisCommandsPerRequest.toFixed(4)} cmds/req, over-admitted ${fmtInt(row.accuracy.overAdmitted)}, denied with room ${fmtInt(row.accuracy.underAdmitted)}, shortfall ${fmtInt(row.accuracy.shortfall)}`,
         );
       }
     } finally {

@@ -53,6 +53,7 @@ export async function runJob(spec: JobSpec, onProgress: (done: number) => void):
     variant: spec.variant,
     requests: n,
     wallMs: Math.round(r.wallMs),
+    cpuMs: Math.round(r.cpuMs),
     redisCommands: r.redisCommands,
     redisCommandsPerRequest: r.redisCommands / n,
     redisCommandstats: r.redisCommandstats,

@@ -21,6 +21,8 @@ export interface ReplayResult {
   requests: number;
   admitted: Uint8Array;
   wallMs: number;
+  /** CPU time the run cost: this thread (the variant, the local Upstash server, the meter) plus redis-server. */
+  cpuMs: number;
   /** Commands redis-server executed (scripts' inner commands included), as Upstash bills them. */
   redisCommands: number;
   /** Variants that attribute commands: Redis commands by what each round trip carried (acquire, flush...). */
@@ -79,6 +81,13 @@ async function totalCommands(r: IORedis): Promise<number> {
   return Number(m[1]);
 }
 
+/** redis-server's CPU time so far (INFO cpu: used_cpu_user + used_cpu_sys), ms. */
+async function redisCpuMs(r: IORedis): Promise<number> {
+  const text = await r.info("cpu");
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(text)?.[1] ?? Number.NaN);
+  return (field("used_cpu_user") + field("used_cpu_sys")) * 1000;
+}
+
 export async function replay(
   w: Workload,
   route: Uint8Array,
@@ -103,7 +112,10 @@ export async function replay(
   let waitUntilErrors = 0;
   let maxWallPerMinute = 0;
   try {
-    if (run.attribute) await info.connect();
+    await info.connect();
+    // Read outside the measured window (before the reset, after the last snapshot): not counted as the variant's.
+    const redisCpu0 = await redisCpuMs(info);
+    const cpu0 = process.threadCpuUsage();
     upstash.resetStats();
     // Waits for the server's own baseline read, so every read of the attributor falls inside its delta.
     await upstash.snapshot();
@@ -165,6 +177,8 @@ export async function replay(
     const wallMs = performance.now() - started;
     const rt = await meter.stop();
     const snap = await upstash.snapshot();
+    const cpu = process.threadCpuUsage(cpu0);
+    const cpuMs = (cpu.user + cpu.system) / 1000 + (await redisCpuMs(info)) - redisCpu0;
     // The attributor's INFO reads went to the same Redis: they are not the variant's.
     const redisCommands = (snap.redis_commands ?? Number.NaN) - rt.infoReads;
     if (rt.infoReads > 0 && snap.redis_commandstats.info !== undefined) {
@@ -184,6 +198,7 @@ export async function replay(
       requests: w.count,
       admitted,
       wallMs,
+      cpuMs,
       redisCommands,
       commandsByKind: rt.byKind,
       redisCommandstats: snap.redis_commandstats,

@@ -150,7 +150,7 @@ function workloadTable(r: BenchResults, w: WorkloadName): string {
         fp && fp.entries > 0
           ? `${num(fp.bytes / fp.entries, 0)} B / ${num(fp.entries / Math.max(1, fp.tenants), 1)}`
           : "—",
-        secs(x.wallMs),
+        `${secs(x.wallMs)}${x.cpuMs !== undefined && !x.reusedFrom ? ` / ${secs(x.cpuMs)}` : ""}`,
       ];
     });
   return table(
@@ -171,7 +171,7 @@ function workloadTable(r: BenchResults, w: WorkloadName): string {
       "denied with room",
       "shortfall",
       "cache per tenant (entries x B/entry)",
-      "wall",
+      "wall / CPU",
     ],
     rows,
   );
@@ -215,6 +215,15 @@ function liveTable(live: LiveResult): string {
   );
 }
 
+/** The replay runs' CPU time, and what it means for the wall time on an idle machine with as many cores as jobs. */
+function cpuLine(r: BenchResults): string {
+  const own = r.replay.filter((x) => !x.reusedFrom && x.cpuMs !== undefined);
+  if (own.length === 0) return "";
+  const cpu = own.reduce((s, x) => s + x.cpuMs!, 0);
+  const lanes = Math.max(1, Math.min(r.options.jobs, r.machine.cores));
+  return `CPU time ${secs(cpu)} over ${own.length} runs (so at least ${secs(cpu / lanes)} of wall time with ${lanes} job(s), on an idle machine); `;
+}
+
 function about(r: BenchResults): string {
   const m = r.machine;
   const s = r.source;
@@ -225,7 +234,7 @@ function about(r: BenchResults): string {
     `- source: HEAD ${s.head}${s.dirty.length ? ` + uncommitted changes in ${s.dirty.join(", ")}` : ""} (src sha256 ${s.srcSha256})`,
     r.replay.length === 0
       ? "- replay: skipped"
-      : `- replay: ${r.options.full ? "full durations" : `scale ${r.options.scale} of each workload's duration (each lasts at least its minimum)`}, tick ${r.options.tickMs} ms, seed ${r.options.seed}, isolates ${r.options.isolates ? r.options.isolates.join(", ") : r.workloads.map((w) => `${w.name} ${(w.isolates ?? []).join(", ")}`).join("; ")}, ${r.options.jobs} run(s) in parallel (per-run wall times include that contention)`,
+      : `- replay: ${cpuLine(r)}${r.options.full ? "full durations" : `scale ${r.options.scale} of each workload's duration (each lasts at least its minimum)`}, tick ${r.options.tickMs} ms, seed ${r.options.seed}, isolates ${r.options.isolates ? r.options.isolates.join(", ") : r.workloads.map((w) => `${w.name} ${(w.isolates ?? []).join(", ")}`).join("; ")}, ${r.options.jobs} run(s) in parallel (per-run wall times include that contention)`,
   ].join("\n");
 }
 
@@ -312,8 +321,8 @@ export function renderDocs(r: BenchResults, resultsFile: string): string {
   return `# Benchmarks
 
 quotagate against a naive per-request INCR limiter, a local-count-and-sync-every-30-s limiter and \`@upstash/ratelimit\`, on the same
-traffic: Redis commands and round trips per request, over- and under-admission, isolate memory, and live HTTP
-throughput and latency. This file is rewritten by \`npm run bench\`; the latest run is below (full output:
+traffic: Redis commands and round trips per request (and per quotagate exchange), over- and under-admission,
+isolate memory, the bundle's size and cold start in workerd, and live HTTP throughput and latency. This file is rewritten by \`npm run bench\`; the latest run is below (full output:
 \`${resultsFile}\`).
 
 ${METHOD}

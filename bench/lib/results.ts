@@ -51,6 +51,9 @@ export interface ReplayRow {
   reusedFrom?: number;
   requests: number;
   wallMs: number;
+  /** CPU time of the run: its worker thread (variant, local Upstash server) plus redis-server (absent in results
+   * written before it was measured). */
+  cpuMs?: number;
   redisCommands: number;
   redisCommandsPerRequest: number;
   redisCommandstats: Record<string, number>;

@@ -21,7 +21,8 @@ interface Cell {
 }
 
 const NA: Cell = { ok: null, text: "—" };
-const n3 = (x: number) => x.toFixed(3);
+/** Three significant digits, at least three decimals (hot's figures are in the ten-thousandths). */
+const n3 = (x: number) => (x >= 0.1 || x === 0 ? x.toFixed(3) : x.toPrecision(3));
 const n4 = (x: number) => x.toFixed(4);
 const int = (x: number) => Math.round(x).toLocaleString("en-US");
 const show = (c: Cell) => (c.ok === null ? c.text : `${c.ok ? "PASS" : "**MISS**"} ${c.text}`);
@@ -147,7 +148,7 @@ function checks(r: BenchResults): string[] {
   );
   if (slow.length > 0)
     out.push(
-      `- **MISS** @upstash/ratelimit keys may have expired mid-window (a simulated minute took >= 55 s of wall time) in ${slow.map((x) => `${x.workload} N=${x.isolates}`).join(", ")}`,
+      `- **MISS** @upstash/ratelimit keys may have expired mid-window (a simulated minute took >= 55 s of wall time) in ${slow.map((x) => `${x.workload} N=${x.isolates} ${x.variant}`).join(", ")}`,
     );
   return out;
 }

@@ -68,6 +68,13 @@ export interface Variant {
 }
 
 const dayString = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+/**
+ * TTLs (seconds) of the naive and seed-sync keys. The seed sets 60 and 86,400; but TTLs run in wall time, and on a
+ * busy machine a simulated minute can take longer than a wall minute, which would expire a count mid-window and
+ * over-admit. The keys name their minute or day, so a longer TTL changes no decision and no command count.
+ */
+const KEY_TTL = { minute: 3_600, day: 2 * 86_400 };
 const requestPath = (): RoundTripKind => "request";
 
 function upstashClient(ctx: VariantContext, autoPipelining: boolean): Redis {
@@ -98,9 +105,9 @@ const naive: Variant = {
         const minuteKey = `rl:min:${spec.id}:${Math.floor(t / 60_000)}`;
         const dayKey = `rl:day:${spec.id}:${dayString(t)}`;
         const minCount = await r.incr(minuteKey);
-        if (minCount === 1) await r.expire(minuteKey, 60);
+        if (minCount === 1) await r.expire(minuteKey, KEY_TTL.minute);
         const dayCount = await r.incr(dayKey);
-        if (dayCount === 1) await r.expire(dayKey, 86_400);
+        if (dayCount === 1) await r.expire(dayKey, KEY_TTL.day);
         return minCount <= spec.minute && dayCount <= spec.day;
       },
       async finish() {},
@@ -159,9 +166,9 @@ const seedSync: Variant = {
           const dayKey = `rl:day:${spec.id}:${dayString(t)}`;
           const p = redis[iso]!.pipeline();
           p.incrby(minuteKey, l.minCount);
-          p.expire(minuteKey, 60);
+          p.expire(minuteKey, KEY_TTL.minute);
           p.incrby(dayKey, l.dayCount);
-          p.expire(dayKey, 86_400);
+          p.expire(dayKey, KEY_TTL.day);
           l.lastSync = now;
           syncs++;
           await p.exec();
