@@ -6,27 +6,30 @@ import os from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
+import { type ColdStartResult, measureColdStart } from "./lib/cold-start.ts";
 import { floorOf, type JobSpec, workloadOf } from "./lib/job.ts";
 import type { JobMessage } from "./lib/job-worker.ts";
 import { type LiveOptions, type LiveResult, runLive } from "./lib/live.ts";
 import { describeMachine, describeSource } from "./lib/machine.ts";
-import { type BenchResults, type ReplayRow, renderDocs, renderResults } from "./lib/report.ts";
+import { renderDocs, renderResults } from "./lib/report.ts";
+import type { BenchResults, ReplayRow } from "./lib/results.ts";
 import { VARIANT_NAMES, VARIANTS, type VariantName } from "./lib/variants.ts";
-import { WORKLOAD_NAMES, type WorkloadName } from "./lib/workloads.ts";
+import { DEFAULT_ISOLATES, defaultIsolatesOf, WORKLOAD_NAMES, type WorkloadName } from "./lib/workloads.ts";
 
 const root = resolve(import.meta.dirname, "..");
 export const DEFAULT_SCALE = 0.01;
 
 const USAGE = `usage: npm run bench -- [options]
   --workloads a,b    ${WORKLOAD_NAMES.join(",")} (default: all)
-  --isolates 1,4,16  isolate counts for the replay (default: 1,4,16)
+  --isolates 1,4,16  isolate counts for the replay, every workload (default: ${DEFAULT_ISOLATES.join(",")}; far-below 64 only)
   --variants a,b     ${VARIANT_NAMES.join(",")} (default: all)
-  --scale x          fraction of each workload's simulated duration, at least 2 simulated minutes
-                     (default ${DEFAULT_SCALE}: ~5 min in all on 2 cores)
+  --scale x          fraction of each workload's simulated duration, at least 2 simulated minutes (far-below: 5)
+                     (default ${DEFAULT_SCALE}, so every workload runs its minimum)
   --full             --scale 1 (seed-002 workloads: 3 simulated hours, ~2.2M requests per mix)
   --tick-ms n        simulated store round trip: requests arriving in the same tick are in flight together (default 50)
   --seed n           PRNG seed (default 2)
   --live / --no-live run the live HTTP benchmark in workerd (default: on)
+  --cold-starts n    fresh workerd instances timed for the cold start, 0 to skip (default 5)
   --live-seconds n   measured seconds per live variant (default 10)
   --live-instances   workerd instance counts for the live benchmark (default 1,2)
   --live-slices n    alternating measured slices per live variant (default 4)
@@ -56,7 +59,7 @@ function parseCli() {
   const { values } = parseArgs({
     options: {
       workloads: { type: "string" },
-      isolates: { type: "string", default: "1,4,16" },
+      isolates: { type: "string" },
       variants: { type: "string" },
       scale: { type: "string" },
       full: { type: "boolean", default: false },
@@ -67,6 +70,7 @@ function parseCli() {
       "live-seconds": { type: "string", default: "10" },
       "live-instances": { type: "string", default: "1,2" },
       "live-slices": { type: "string", default: "4" },
+      "cold-starts": { type: "string", default: "5" },
       "no-docs": { type: "boolean", default: false },
       "no-replay": { type: "boolean", default: false },
       render: { type: "string" },
@@ -83,9 +87,11 @@ function parseCli() {
   const tickMs = Number(values["tick-ms"]);
   if (!Number.isInteger(tickMs) || tickMs < 1 || 60_000 % tickMs !== 0)
     throw new Error("--tick-ms must divide 60000");
+  if (!(Number.isInteger(Number(values["cold-starts"])) && Number(values["cold-starts"]) >= 0))
+    throw new Error("--cold-starts must be a whole number");
   return {
     workloads: list<WorkloadName>(values.workloads, WORKLOAD_NAMES, "workload"),
-    isolates: numbers(values.isolates!, "--isolates"),
+    isolates: values.isolates !== undefined ? numbers(values.isolates, "--isolates") : null,
     variants: list<VariantName>(values.variants, VARIANT_NAMES, "variant"),
     scale,
     full: values.full!,
@@ -95,6 +101,7 @@ function parseCli() {
     liveSeconds: Number(values["live-seconds"]),
     liveInstances: numbers(values["live-instances"]!, "--live-instances"),
     liveSlices: numbers(values["live-slices"]!, "--live-slices")[0]!,
+    coldStarts: Number(values["cold-starts"]),
     docs: !values["no-docs"],
     replay: !values["no-replay"],
     render: values.render,
@@ -121,10 +128,15 @@ async function runPool(planned: Planned[], jobs: number): Promise<Map<Planned, R
   let next = 0;
   let lastPrint = 0;
   const label = (p: Planned) => `${p.spec.workload} x${p.spec.isolates} ${p.spec.variant}`;
+  const started = performance.now();
   const overall = () => {
     let work = finishedWork;
     for (const r of running.values()) work += r.done;
-    return `${((100 * work) / totalWork).toFixed(1).padStart(5)}%`;
+    const share = work / totalWork;
+    const elapsed = (performance.now() - started) / 1000;
+    // Rough: requests are the unit of work, though a run over more isolates costs more per request.
+    const eta = share > 0.02 ? `, ~${Math.round((elapsed * (1 - share)) / share)} s left` : "";
+    return `${(100 * share).toFixed(1).padStart(5)}% (${elapsed.toFixed(0)} s${eta})`;
   };
   const print = (force = false) => {
     const now = performance.now();
@@ -163,7 +175,7 @@ async function runPool(planned: Planned[], jobs: number): Promise<Map<Planned, R
         finishedWork += p.requests;
         rows.set(p, row);
         console.log(
-          `${overall()} | [${rows.size}/${queue.length}] ${label(p)}: ${(row.wallMs / 1000).toFixed(1)} s, ${row.redisCommandsPerRequest.toFixed(4)} cmds/req, over-admitted ${fmtInt(row.accuracy.overAdmitted)}, denied with room ${fmtInt(row.accuracy.underAdmitted)}, shortfall ${fmtInt(row.accuracy.shortfall)}`,
+          `${overall()} | [${rows.size}/${queue.length}] ${label(p)}: ${(row.wallMs / 1000).toFixed(1)} s (CPU ${((row.cpuMs ?? 0) / 1000).toFixed(1)} s), ${row.redisCommandsPerRequest.toFixed(4)} cmds/req, over-admitted ${fmtInt(row.accuracy.overAdmitted)}, denied with room ${fmtInt(row.accuracy.underAdmitted)}, shortfall ${fmtInt(row.accuracy.shortfall)}`,
         );
       }
     } finally {
@@ -187,6 +199,50 @@ function render(file: string, docs: boolean): void {
   }
 }
 
+type Options = ReturnType<typeof parseCli>;
+
+/** Every (workload, isolates, variant) run; an isolate-independent variant runs once per workload and its row is
+ * copied to the other isolate counts (with their own floor). */
+async function replayAll(
+  opts: Options,
+  workloads: Array<{ w: { name: WorkloadName; count: number }; isolates: number[] }>,
+): Promise<ReplayRow[]> {
+  const planned: Planned[] = [];
+  for (const { w, isolates } of workloads)
+    for (const [ix, n] of isolates.entries())
+      for (const variant of opts.variants)
+        planned.push({
+          spec: {
+            workload: w.name,
+            scale: opts.scale,
+            seed: opts.seed,
+            isolates: n,
+            variant,
+            tickMs: opts.tickMs,
+          },
+          requests: w.count,
+          reuse: VARIANTS[variant].isolateIndependent && ix > 0,
+        });
+  if (planned.length === 0) return [];
+  console.log(`replay: ${planned.filter((p) => !p.reuse).length} runs on ${opts.jobs} worker thread(s)`);
+  const done = await runPool(planned, opts.jobs);
+  return planned.map((p) => {
+    const own = done.get(p);
+    if (own) return own;
+    const base = [...done].find(
+      ([q]) => q.spec.workload === p.spec.workload && q.spec.variant === p.spec.variant,
+    )![1];
+    const floor = floorOf(p.spec.workload, opts.scale, opts.seed, p.spec.isolates);
+    return {
+      ...base,
+      isolates: p.spec.isolates,
+      floorTriples: floor,
+      floorPerRequest: floor / base.requests,
+      reusedFrom: base.isolates,
+    };
+  });
+}
+
 async function main(): Promise<void> {
   const opts = parseCli();
   if (opts.render !== undefined) return render(opts.render, opts.docs);
@@ -203,51 +259,24 @@ async function main(): Promise<void> {
 
   const workloads = opts.workloads.map((name) => {
     const { w, ideal } = workloadOf(name, opts.scale, opts.seed);
+    const isolates = opts.isolates ?? [...defaultIsolatesOf(name)];
     console.log(
-      `workload ${name}: ${fmtInt(w.count)} requests over ${(w.durationMs / 60_000).toFixed(1)} simulated min, ${fmtInt(w.tenants.length)} tenants (an exact limiter admits ${fmtInt(ideal)})`,
+      `workload ${name}: ${fmtInt(w.count)} requests over ${(w.durationMs / 60_000).toFixed(1)} simulated min, ${fmtInt(w.tenants.length)} tenants (an exact limiter admits ${fmtInt(ideal)}), isolates ${isolates.join(",")}`,
     );
-    return { w, ideal };
+    return { w, ideal, isolates };
   });
 
-  // Every (workload, isolates, variant); an isolate-independent variant runs once per workload.
-  const planned: Planned[] = [];
-  if (opts.replay)
-    for (const { w } of workloads)
-      for (const [ix, isolates] of opts.isolates.entries())
-        for (const variant of opts.variants)
-          planned.push({
-            spec: {
-              workload: w.name,
-              scale: opts.scale,
-              seed: opts.seed,
-              isolates,
-              variant,
-              tickMs: opts.tickMs,
-            },
-            requests: w.count,
-            reuse: VARIANTS[variant].isolateIndependent && ix > 0,
-          });
-  const done = new Map<Planned, ReplayRow>();
-  if (planned.length > 0) {
-    console.log(`replay: ${planned.filter((p) => !p.reuse).length} runs on ${opts.jobs} worker thread(s)`);
-    for (const [p, row] of await runPool(planned, opts.jobs)) done.set(p, row);
-  }
-  const rows: ReplayRow[] = planned.map((p) => {
-    const own = done.get(p);
-    if (own) return own;
-    const base = [...done].find(
-      ([q]) => q.spec.workload === p.spec.workload && q.spec.variant === p.spec.variant,
-    )![1];
-    const floor = floorOf(p.spec.workload, opts.scale, opts.seed, p.spec.isolates);
-    return {
-      ...base,
-      isolates: p.spec.isolates,
-      floorTriples: floor,
-      floorPerRequest: floor / base.requests,
-      reusedFrom: base.isolates,
-    };
-  });
+  const rows = opts.replay ? await replayAll(opts, workloads) : [];
   const replayWallMs = performance.now() - t0;
+
+  let coldStart: ColdStartResult | null = null;
+  if (opts.coldStarts > 0) {
+    console.log(`cold start: building the bundle and timing ${opts.coldStarts} fresh workerd instances`);
+    coldStart = await measureColdStart(root, opts.coldStarts);
+    console.log(
+      `cold start: ${fmtInt(coldStart.rawBytes)} B raw, ${fmtInt(coldStart.gzipBytes)} B gzipped; ready ${coldStart.quotagate.ready.medianMs.toFixed(0)} ms (baseline ${coldStart.baseline.ready.medianMs.toFixed(0)} ms), first response ${coldStart.quotagate.firstResponse.medianMs.toFixed(0)} ms (baseline ${coldStart.baseline.firstResponse.medianMs.toFixed(0)} ms)`,
+    );
+  }
 
   let live: LiveResult | null = null;
   if (opts.live) {
@@ -280,16 +309,18 @@ async function main(): Promise<void> {
       liveInstances: opts.liveInstances,
       jobs: opts.jobs,
     },
-    workloads: workloads.map(({ w, ideal }) => ({
+    workloads: workloads.map(({ w, ideal, isolates }) => ({
       name: w.name,
       description: w.description,
       requests: w.count,
       tenants: w.tenants.length,
       simulatedMinutes: w.durationMs / 60_000,
       idealAdmitted: ideal,
+      isolates,
     })),
     replay: rows,
     live,
+    coldStart,
   };
   const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
   const dir = join(root, "bench", "results");

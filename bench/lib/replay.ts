@@ -5,7 +5,7 @@ import IORedis from "ioredis";
 import { createFakeClock } from "../../src/core/clock.ts";
 import { startRedisServer } from "../../tools/redis-server.ts";
 import { startUpstashLocal } from "../../tools/upstash-local/server.ts";
-import { meterRoundTrips } from "./http-meter.ts";
+import { type Attributor, type KindCost, meterRoundTrips, type RoundTripMeter } from "./http-meter.ts";
 import type { CacheFootprint, Variant } from "./variants.ts";
 import type { Workload } from "./workloads.ts";
 
@@ -21,8 +21,12 @@ export interface ReplayResult {
   requests: number;
   admitted: Uint8Array;
   wallMs: number;
+  /** CPU time the run cost: this thread (the variant, the local Upstash server, the meter) plus redis-server. */
+  cpuMs: number;
   /** Commands redis-server executed (scripts' inner commands included), as Upstash bills them. */
   redisCommands: number;
+  /** Variants that attribute commands: Redis commands by what each round trip carried (acquire, flush...). */
+  commandsByKind: Record<string, KindCost> | null;
   redisCommandstats: Record<string, number>;
   /** HTTP requests the local Upstash server received. */
   httpRequests: number;
@@ -69,6 +73,21 @@ async function recordedUsage(redisUrl: string): Promise<Record<string, number>> 
   }
 }
 
+/** Redis's total_commands_processed. */
+async function totalCommands(r: IORedis): Promise<number> {
+  const text = await r.info("stats");
+  const m = /total_commands_processed:(\d+)/.exec(text);
+  if (!m) throw new Error("INFO stats has no total_commands_processed");
+  return Number(m[1]);
+}
+
+/** redis-server's CPU time so far (INFO cpu: used_cpu_user + used_cpu_sys), ms. */
+async function redisCpuMs(r: IORedis): Promise<number> {
+  const text = await r.info("cpu");
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(text)?.[1] ?? Number.NaN);
+  return (field("used_cpu_user") + field("used_cpu_sys")) * 1000;
+}
+
 export async function replay(
   w: Workload,
   route: Uint8Array,
@@ -82,13 +101,28 @@ export async function replay(
   const upstash = await startUpstashLocal({ redisUrl: redisServer.url, token: TOKEN });
   const clock = createFakeClock(w.startMs);
   const run = variant.create({ workload: w, isolates, clock, upstashUrl: upstash.url, token: TOKEN });
-  const meter = meterRoundTrips(upstash.url, (body) => run.classify(body));
+  const info = new IORedis(redisServer.url, {
+    lazyConnect: true,
+    enableReadyCheck: false,
+    disableClientInfo: true,
+  });
+  let meter: RoundTripMeter | null = null;
   const admitted = new Uint8Array(w.count);
   let blocked = 0;
   let waitUntilErrors = 0;
   let maxWallPerMinute = 0;
   try {
+    await info.connect();
+    // Read outside the measured window (before the reset, after the last snapshot): not counted as the variant's.
+    const redisCpu0 = await redisCpuMs(info);
+    const cpu0 = process.threadCpuUsage();
     upstash.resetStats();
+    // Waits for the server's own baseline read, so every read of the attributor falls inside its delta.
+    await upstash.snapshot();
+    const attributor: Attributor | undefined = run.attribute
+      ? { ...run.attribute, readCommands: () => totalCommands(info) }
+      : undefined;
+    meter = await meterRoundTrips(upstash.url, (body) => run.classify(body), attributor);
     const started = performance.now();
     let minuteStartedAt = started;
     let currentMinute = Math.floor(w.startMs / 60_000);
@@ -141,8 +175,16 @@ export async function replay(
     const footprint = run.footprint?.() ?? null;
     await run.finish();
     const wallMs = performance.now() - started;
-    const rt = meter.stop();
+    const rt = await meter.stop();
     const snap = await upstash.snapshot();
+    const cpu = process.threadCpuUsage(cpu0);
+    const cpuMs = (cpu.user + cpu.system) / 1000 + (await redisCpuMs(info)) - redisCpu0;
+    // The attributor's INFO reads went to the same Redis: they are not the variant's.
+    const redisCommands = (snap.redis_commands ?? Number.NaN) - rt.infoReads;
+    if (rt.infoReads > 0 && snap.redis_commandstats.info !== undefined) {
+      snap.redis_commandstats.info -= rt.infoReads;
+      if (snap.redis_commandstats.info <= 0) delete snap.redis_commandstats.info;
+    }
     const recorded = variant.name.startsWith("quotagate") ? await recordedUsage(redisServer.url) : null;
     let recordedMinusAdmitted: Record<string, number> | null = null;
     if (recorded) {
@@ -156,7 +198,9 @@ export async function replay(
       requests: w.count,
       admitted,
       wallMs,
-      redisCommands: snap.redis_commands ?? Number.NaN,
+      cpuMs,
+      redisCommands,
+      commandsByKind: rt.byKind,
       redisCommandstats: snap.redis_commandstats,
       httpRequests: snap.http_requests,
       requestPathRoundTrips: rt.requestPath,
@@ -170,7 +214,8 @@ export async function replay(
       waitUntilErrors,
     };
   } finally {
-    meter.stop();
+    await meter?.stop();
+    info.disconnect();
     await upstash.close();
     await redisServer.stop();
   }

@@ -11,7 +11,7 @@ import { policySchema } from "../../src/policy/policy-schema.ts";
 import type { Store } from "../../src/store/store.ts";
 import { SCRIPTS } from "../../src/store/upstash/scripts.ts";
 import { createUpstashStore } from "../../src/store/upstash/upstash-store.ts";
-import type { RoundTripKind } from "./http-meter.ts";
+import type { Attributor, RoundTripKind } from "./http-meter.ts";
 import type { Workload } from "./workloads.ts";
 
 export const VARIANT_NAMES = [
@@ -51,6 +51,9 @@ export interface VariantRun {
   finish(): Promise<void>;
   /** Which round trips a request waited for. */
   classify(body: string): RoundTripKind;
+  /** Set to have the Redis commands of every round trip attributed to what it carried (round trips then go one
+   * at a time). */
+  attribute?: Pick<Attributor, "kindOf" | "granted">;
   /** Isolate cache footprint (quotagate only). */
   footprint?(): CacheFootprint;
   /** Variant-specific counters (store calls, errors, fail-opens...). */
@@ -65,6 +68,13 @@ export interface Variant {
 }
 
 const dayString = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+/**
+ * TTLs (seconds) of the naive and seed-sync keys. The seed sets 60 and 86,400; but TTLs run in wall time, and on a
+ * busy machine a simulated minute can take longer than a wall minute, which would expire a count mid-window and
+ * over-admit. The keys name their minute or day, so a longer TTL changes no decision and no command count.
+ */
+const KEY_TTL = { minute: 3_600, day: 2 * 86_400 };
 const requestPath = (): RoundTripKind => "request";
 
 function upstashClient(ctx: VariantContext, autoPipelining: boolean): Redis {
@@ -95,9 +105,9 @@ const naive: Variant = {
         const minuteKey = `rl:min:${spec.id}:${Math.floor(t / 60_000)}`;
         const dayKey = `rl:day:${spec.id}:${dayString(t)}`;
         const minCount = await r.incr(minuteKey);
-        if (minCount === 1) await r.expire(minuteKey, 60);
+        if (minCount === 1) await r.expire(minuteKey, KEY_TTL.minute);
         const dayCount = await r.incr(dayKey);
-        if (dayCount === 1) await r.expire(dayKey, 86_400);
+        if (dayCount === 1) await r.expire(dayKey, KEY_TTL.day);
         return minCount <= spec.minute && dayCount <= spec.day;
       },
       async finish() {},
@@ -156,9 +166,9 @@ const seedSync: Variant = {
           const dayKey = `rl:day:${spec.id}:${dayString(t)}`;
           const p = redis[iso]!.pipeline();
           p.incrby(minuteKey, l.minCount);
-          p.expire(minuteKey, 60);
+          p.expire(minuteKey, KEY_TTL.minute);
           p.incrby(dayKey, l.dayCount);
-          p.expire(dayKey, 86_400);
+          p.expire(dayKey, KEY_TTL.day);
           l.lastSync = now;
           syncs++;
           await p.exec();
@@ -267,7 +277,51 @@ function countingStore(store: Store, counts: Record<string, number>): Store {
   });
 }
 
-const ADJUST_MARKERS = [SCRIPTS.adjust.sha, "a return after an admin reset", '"hincrby"'];
+/** The commands of a request body: one command (`["EVALSHA", ...]`) or a pipeline (`[[...], [...]]`). */
+function commandsOf(body: string): unknown[][] {
+  try {
+    const json: unknown = JSON.parse(body);
+    if (!Array.isArray(json)) return [];
+    return Array.isArray(json[0]) ? (json as unknown[][]) : [json];
+  } catch {
+    return [];
+  }
+}
+
+/** Which of quotagate's store scripts a command runs (by SHA or, after NOSCRIPT, by source), else its name. */
+function scriptOf(cmd: unknown[]): string {
+  const op = String(cmd[0]).toLowerCase();
+  if (op !== "evalsha" && op !== "eval") return op;
+  const ref = cmd[1];
+  for (const s of [SCRIPTS.acquire, SCRIPTS.adjust]) if (ref === s.sha || ref === s.source) return s.name;
+  return op;
+}
+
+/**
+ * quotagate's round trips by what they carry: "acquire" (acquire scripts: exchanges, on the request path or
+ * prefetched), "flush" (the adjust script for owed deltas and the fleet stats' HINCRBYs), or "other".
+ */
+const quotagateAttribution: NonNullable<VariantRun["attribute"]> = {
+  kindOf(body) {
+    const scripts = commandsOf(body).map(scriptOf);
+    const acquires = scripts.filter((s) => s === "acquire").length;
+    if (acquires > 0) return { kind: "acquire", calls: acquires };
+    if (scripts.some((s) => s === "adjust" || s === "hincrby"))
+      return { kind: "flush", calls: scripts.filter((s) => s === "adjust").length || 1 };
+    return { kind: "other", calls: 0 };
+  },
+  /** An acquire's reply starts with 1 when it granted every item. */
+  granted(body, reply) {
+    const cmds = commandsOf(body);
+    const replies = Array.isArray(reply) ? reply : [reply];
+    let n = 0;
+    cmds.forEach((c, i) => {
+      const r = replies[i] as { result?: unknown } | null | undefined;
+      if (scriptOf(c) === "acquire" && Array.isArray(r?.result) && Number(r.result[0]) === 1) n++;
+    });
+    return n;
+  },
+};
 
 /**
  * quotagate's Limiter, one per isolate, each with its own UpstashStore (its own HTTP client, as separate isolates
@@ -325,7 +379,9 @@ function quotagate(sync: "strict" | "async"): Variant {
         async finish() {
           await Promise.all(limiters.map((l) => l.flush({ returnAll: true })));
         },
-        classify: (body) => (ADJUST_MARKERS.some((m) => body.includes(m)) ? "background" : "request"),
+        // Flushes run in waitUntil; acquires on the request path (prefetches, also acquires, count there too).
+        classify: (body) => (quotagateAttribution.kindOf(body).kind === "flush" ? "background" : "request"),
+        attribute: quotagateAttribution,
         footprint() {
           let entries = 0;
           let bytes = 0;

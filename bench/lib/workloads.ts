@@ -2,7 +2,7 @@
 import { defaultPolicy } from "../../src/policy/default-policy.ts";
 import { createPrng, createZipf, deriveSeed, zipfTopShare } from "./prng.ts";
 
-export const WORKLOAD_NAMES = ["seed-002-uniform", "seed-002-zipf", "long-tail", "hot"] as const;
+export const WORKLOAD_NAMES = ["seed-002-uniform", "seed-002-zipf", "long-tail", "hot", "far-below"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 export interface TenantSpec {
@@ -12,6 +12,8 @@ export interface TenantSpec {
   minute: number;
   /** Requests per calendar day (UTC). */
   day: number;
+  /** Requests per minute this tenant sends, for workloads that draw a rate per tenant (far-below). */
+  ratePerMin?: number;
 }
 
 export interface Workload {
@@ -35,6 +37,8 @@ export const START_MS = Date.UTC(2026, 10, 23, 22, 0, 0);
 const HOUR = 3_600_000;
 /** Every replay spans at least two calendar minutes, so each one crosses a window boundary. */
 export const MIN_DURATION_MS = 120_000;
+/** Isolate counts replayed when --isolates is not given (a workload may narrow them: see Shape.isolates). */
+export const DEFAULT_ISOLATES = [1, 4, 8, 16, 64] as const;
 
 function tierLimits(tier: string): { minute: number; day: number } {
   const t = defaultPolicy.tiers[tier];
@@ -51,13 +55,54 @@ function tierLimits(tier: string): { minute: number; day: number } {
 interface Shape {
   description: string;
   durationMs: number;
-  ratePerSec: number;
+  /** Shortest replay whatever the scale (default MIN_DURATION_MS). */
+  minDurationMs?: number;
+  /** Isolate counts replayed by default (default DEFAULT_ISOLATES). */
+  isolates?: readonly number[];
+  /** Aggregate arrival rate, requests per second; a function when it follows from the drawn tenants. */
+  ratePerSec: number | ((tenants: TenantSpec[]) => number);
   tenants: (rand: () => number) => TenantSpec[];
   /** Picks the tenant of the next request. */
   pick: (tenants: TenantSpec[], rand: () => number) => () => number;
 }
 
 const pad = (n: number, w: number) => String(n).padStart(w, "0");
+
+/** far-below: every tenant's limits and the range of its rate as a share of its per-minute limit. */
+const FAR_LIMITS = { minute: 40, day: 10_000 };
+const FAR_TENANTS = 10_000;
+const FAR_SHARE = { min: 0.01, max: 0.1 };
+function farBelowTenants(rand: () => number): TenantSpec[] {
+  return Array.from({ length: FAR_TENANTS }, (_, i) => ({
+    id: `f-${pad(i, 5)}`,
+    tier: "far",
+    ...FAR_LIMITS,
+    ratePerMin: FAR_LIMITS.minute * (FAR_SHARE.min + rand() * (FAR_SHARE.max - FAR_SHARE.min)),
+  }));
+}
+
+const ratesOf = (tenants: TenantSpec[]) => Float64Array.from(tenants, (t) => t.ratePerMin ?? 0);
+
+/** Sampler of indices 0..n-1 with P(i) proportional to weights[i]. */
+function weighted(weights: Float64Array, rand: () => number): () => number {
+  const cdf = new Float64Array(weights.length);
+  let sum = 0;
+  for (let i = 0; i < weights.length; i++) {
+    sum += weights[i]!;
+    cdf[i] = sum;
+  }
+  return () => {
+    const u = rand() * sum;
+    let lo = 0;
+    let hi = weights.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cdf[mid]! <= u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
 
 const SHAPES: Record<WorkloadName, Shape> = {
   "seed-002-uniform": {
@@ -98,19 +143,37 @@ const SHAPES: Record<WorkloadName, Shape> = {
     tenants: () => [{ id: "hot-1", tier: "seed", ...SEED_LIMITS }],
     pick: () => () => 0,
   },
+  "far-below": {
+    description: `${FAR_TENANTS.toLocaleString("en-US")} tenants far below their limits: each sends at a seeded random rate of ${FAR_SHARE.min * 100}-${FAR_SHARE.max * 100}% of its ${FAR_LIMITS.minute}/minute limit (${FAR_LIMITS.minute * FAR_SHARE.min}-${FAR_LIMITS.minute * FAR_SHARE.max} req/min; day limit ${FAR_LIMITS.day.toLocaleString("en-US")}), ~${Math.round((FAR_TENANTS * FAR_LIMITS.minute * (FAR_SHARE.min + FAR_SHARE.max)) / 2 / 60)} req/s in all, Poisson, at least 5 min (nothing should be denied); replayed over 64 isolates by default`,
+    durationMs: HOUR / 6,
+    minDurationMs: 5 * 60_000,
+    isolates: [64],
+    ratePerSec: (tenants) => ratesOf(tenants).reduce((s, r) => s + r, 0) / 60,
+    tenants: farBelowTenants,
+    pick: (t, rand) => weighted(ratesOf(t), rand),
+  },
 };
+
+/** Isolate counts a workload is replayed at when --isolates is not given. */
+export function defaultIsolatesOf(name: WorkloadName): readonly number[] {
+  return SHAPES[name].isolates ?? DEFAULT_ISOLATES;
+}
 
 /** Builds a workload's request sequence: Poisson arrivals at the shape's rate over scale x its duration. */
 export function buildWorkload(name: WorkloadName, scale: number, seed: number): Workload {
   const shape = SHAPES[name];
-  const durationMs = Math.max(MIN_DURATION_MS, Math.round((shape.durationMs * scale) / 1000) * 1000);
+  const durationMs = Math.max(
+    shape.minDurationMs ?? MIN_DURATION_MS,
+    Math.round((shape.durationMs * scale) / 1000) * 1000,
+  );
   const tenants = shape.tenants(createPrng(deriveSeed(seed, `${name}:tiers`)));
+  const ratePerSec = typeof shape.ratePerSec === "number" ? shape.ratePerSec : shape.ratePerSec(tenants);
   const rand = createPrng(deriveSeed(seed, `${name}:arrivals`));
   const pick = shape.pick(tenants, createPrng(deriveSeed(seed, `${name}:tenants`)));
-  const expected = Math.ceil((durationMs / 1000) * shape.ratePerSec * 1.05) + 1024;
+  const expected = Math.ceil((durationMs / 1000) * ratePerSec * 1.05) + 1024;
   let times = new Float64Array(expected);
   let tenantOf = new Uint32Array(expected);
-  const meanGapMs = 1000 / shape.ratePerSec;
+  const meanGapMs = 1000 / ratePerSec;
   let t = 0;
   let n = 0;
   for (;;) {
@@ -133,7 +196,7 @@ export function buildWorkload(name: WorkloadName, scale: number, seed: number): 
     description: shape.description,
     startMs: START_MS,
     durationMs,
-    ratePerSec: shape.ratePerSec,
+    ratePerSec,
     tenants,
     times: times.subarray(0, n),
     tenantOf: tenantOf.subarray(0, n),
