@@ -60,6 +60,9 @@ class ScheduledStore {
       usageSize: inner.usageSize.bind(inner),
       getStats: inner.getStats.bind(inner),
       ping: inner.ping.bind(inner),
+      acquireSlots: inner.acquireSlots.bind(inner),
+      releaseSlots: inner.releaseSlots.bind(inner),
+      renewSlots: inner.renewSlots.bind(inner),
     };
   }
 }

@@ -1,6 +1,6 @@
 // Compiles the validated policy into what the hot path needs: limit specs per tier, a plan resolver, route pricing
 // and the exempt-route matcher. Built once per isolate.
-import type { Cost, FailurePolicy, LimitSpec, Plan } from "../core/quota.ts";
+import type { Cost, FailurePolicy, LimitSpec, Plan, WaitRules } from "../core/quota.ts";
 import type { LimitConfig, Policy, TenantOverrides } from "./policy-schema.ts";
 import { parseWindow, policyName } from "./window-spec.ts";
 
@@ -43,9 +43,27 @@ export function compilePathPattern(pattern: string): RegExp {
 }
 
 export function compilePolicy(policy: Policy): CompiledPolicy {
-  const tiers = new Map<string, { limits: LimitSpec[]; failure: FailurePolicy }>();
+  const tiers = new Map<
+    string,
+    { limits: LimitSpec[]; failure: FailurePolicy; concurrency?: number | undefined; wait?: WaitRules }
+  >();
   for (const [name, t] of Object.entries(policy.tiers)) {
-    tiers.set(name, { limits: t.limits.map(compileLimit), failure: t.failure ?? policy.failure });
+    const q = t.queue;
+    tiers.set(name, {
+      limits: t.limits.map(compileLimit),
+      failure: t.failure ?? policy.failure,
+      concurrency: t.concurrency,
+      ...(q && q.maxWaitSeconds > 0
+        ? {
+            wait: {
+              maxMs: q.maxWaitSeconds * 1000,
+              defaultMs: q.defaultWaitSeconds * 1000,
+              maxDepth: q.maxDepth,
+              weight: q.weight,
+            },
+          }
+        : {}),
+    });
   }
   // A rule's costs add to the default of one request unless it sets `requests` itself (0 makes the route free of
   // request limits): pricing tokens must not silently exempt a route from the request quotas.
@@ -81,7 +99,15 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
         }
         limits = [...byId.values()];
       }
-      return { tenant, tier: tierName, limits, failure: overrides?.failure ?? tier.failure };
+      const concurrency = overrides?.concurrency ?? tier.concurrency;
+      return {
+        tenant,
+        tier: tierName,
+        limits,
+        failure: overrides?.failure ?? tier.failure,
+        ...(concurrency === undefined ? {} : { concurrency }),
+        ...(tier.wait ? { wait: tier.wait } : {}),
+      };
     },
     price(method, path) {
       for (const r of routes) if ((r.method === "*" || r.method === method) && r.re.test(path)) return r.cost;

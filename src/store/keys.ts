@@ -37,3 +37,8 @@ export function tenantKey(tenant: string): string {
 export function statsKey(dayId: string): string {
   return `qg:s:${dayId}`;
 }
+
+/** Slots in flight of one concurrency scope: a sorted set, member = slot id, score = its expiry (ms). */
+export function slotKey(kind: "tenant" | "origin", id: string): string {
+  return `qg:c:${kind === "tenant" ? "t" : "o"}:${id}`;
+}

@@ -4,14 +4,17 @@
 import { applyDelta, planAcquire, type SlotState } from "../../algorithms/acquire.ts";
 import { grantPeriod, previousSlidingPeriodId, retentionEndMs } from "../../algorithms/limit-window.ts";
 import { SHARER_SLOTS, SHARER_WINDOW_MS, updateSharers } from "../../algorithms/sharers.ts";
+import { dropExpired, nextExpiry, renewSlots, type SlotSet, takeSlots } from "../../algorithms/slot-set.ts";
 import type { BucketState } from "../../algorithms/token-bucket.ts";
 import type { LimitSpec } from "../../core/quota.ts";
-import { shardOf, USAGE_SHARDS, usageKey } from "../keys.ts";
+import { shardOf, slotKey, USAGE_SHARDS, usageKey } from "../keys.ts";
 import { readByAcquire } from "../read-by-acquire.ts";
 import type {
   AcquireItem,
   AcquireResult,
   FlushBatch,
+  SlotGrant,
+  SlotScope,
   StatsDelta,
   Store,
   TenantRecord,
@@ -36,6 +39,8 @@ export class MemoryStore implements Store {
   private readonly stats = new Map<string, Map<string, number>>();
   /** Sharer registries by (tenant, limit, period); pruned with the hashes' sweep. */
   private readonly sharers = new Map<string, { raw: string; expireAtMs: number }>();
+  /** Concurrency slots by scope key; a set is dropped once empty. */
+  private readonly slots = new Map<string, SlotSet>();
   private writes = 0;
 
   async acquire(
@@ -157,6 +162,49 @@ export class MemoryStore implements Store {
 
   async ping(): Promise<void> {}
 
+  async acquireSlots(scopes: SlotScope[], slotId: string, nowMs: number, ttlMs: number): Promise<SlotGrant> {
+    const sets = scopes.map((s) => this.slotSet(s));
+    const ok = takeSlots(
+      sets,
+      scopes.map((s) => s.limit),
+      slotId,
+      nowMs,
+      ttlMs,
+    );
+    const out = sets.map((set) => ({ inUse: set.size, nextExpiryMs: nextExpiry(set) }));
+    scopes.forEach((s, i) => {
+      if (sets[i]!.size === 0) this.slots.delete(slotKey(s.kind, s.id));
+    });
+    return { ok, scopes: out };
+  }
+
+  async releaseSlots(scopes: SlotScope[], slotId: string): Promise<void> {
+    for (const s of scopes) {
+      const key = slotKey(s.kind, s.id);
+      const set = this.slots.get(key);
+      if (set?.delete(slotId) && set.size === 0) this.slots.delete(key);
+    }
+  }
+
+  async renewSlots(scopes: SlotScope[], slotId: string, nowMs: number, ttlMs: number): Promise<number> {
+    return renewSlots(
+      scopes.map((s) => this.slots.get(slotKey(s.kind, s.id)) ?? new Map()),
+      slotId,
+      nowMs,
+      ttlMs,
+    );
+  }
+
+  private slotSet(scope: SlotScope): SlotSet {
+    const key = slotKey(scope.kind, scope.id);
+    let set = this.slots.get(key);
+    if (!set) {
+      set = new Map();
+      this.slots.set(key, set);
+    }
+    return set;
+  }
+
   private loadSlot(tenant: string, limit: LimitSpec, nowMs: number): SlotState {
     const w = limit.window;
     if (w.kind !== "sliding") return this.loadPeriodSlot(tenant, limit, grantPeriod(limit, nowMs).id);
@@ -202,6 +250,10 @@ export class MemoryStore implements Store {
   private sweep(nowMs: number): void {
     for (const [key, hash] of this.hashes) if (hash.expireAtMs <= nowMs) this.hashes.delete(key);
     for (const [key, reg] of this.sharers) if (reg.expireAtMs <= nowMs) this.sharers.delete(key);
+    for (const [key, set] of this.slots) {
+      dropExpired(set, nowMs);
+      if (set.size === 0) this.slots.delete(key);
+    }
   }
 }
 

@@ -5,12 +5,14 @@ import { grantPeriod, previousSlidingPeriodId, retentionEndMs } from "../../algo
 import { SHARER_SLOTS, SHARER_WINDOW_MS } from "../../algorithms/sharers.ts";
 import type { LimitSpec } from "../../core/quota.ts";
 import { overridesSchema, type TenantOverrides } from "../../policy/policy-schema.ts";
-import { shardOf, sharersKey, statsKey, tenantKey, USAGE_SHARDS, usageKey } from "../keys.ts";
+import { shardOf, sharersKey, slotKey, statsKey, tenantKey, USAGE_SHARDS, usageKey } from "../keys.ts";
 import { readByAcquire } from "../read-by-acquire.ts";
 import type {
   AcquireItem,
   AcquireResult,
   FlushBatch,
+  SlotGrant,
+  SlotScope,
   StatsDelta,
   Store,
   TenantRecord,
@@ -252,6 +254,36 @@ export class UpstashStore implements Store {
 
   async ping(): Promise<void> {
     await this.redis.ping();
+  }
+
+  async acquireSlots(scopes: SlotScope[], slotId: string, nowMs: number, ttlMs: number): Promise<SlotGrant> {
+    const keys = scopes.map((s) => slotKey(s.kind, s.id));
+    // Retried like an acquire: a resent call finds its slot id held and takes nothing more.
+    const out = await this.run<number[]>(this.redis, SCRIPTS.slotsAcquire, keys, [
+      slotId,
+      nowMs,
+      ttlMs,
+      ...scopes.map((s) => s.limit),
+    ]);
+    return {
+      ok: Number(out[0]) === 1,
+      scopes: scopes.map((_, i) => ({
+        inUse: Number(out[1 + i * 2]),
+        nextExpiryMs: Number(out[2 + i * 2]),
+      })),
+    };
+  }
+
+  async releaseSlots(scopes: SlotScope[], slotId: string): Promise<void> {
+    if (!scopes.length) return;
+    const keys = scopes.map((s) => slotKey(s.kind, s.id));
+    await this.run<number>(this.redis, SCRIPTS.slotsRelease, keys, [slotId]);
+  }
+
+  async renewSlots(scopes: SlotScope[], slotId: string, nowMs: number, ttlMs: number): Promise<number> {
+    if (!scopes.length) return 0;
+    const keys = scopes.map((s) => slotKey(s.kind, s.id));
+    return Number(await this.run<number>(this.redis, SCRIPTS.slotsRenew, keys, [slotId, nowMs, ttlMs]));
   }
 }
 
