@@ -20,7 +20,13 @@ export function nextExpiry(set: SlotSet): number {
  * Takes slot `id` in every set, all or nothing: each must have room (fewer than its limit held), unless it holds `id`
  * already (a resent call takes nothing more). True when taken; the sets are changed only then.
  */
-export function takeSlots(sets: SlotSet[], limits: number[], id: string, nowMs: number, ttlMs: number): boolean {
+export function takeSlots(
+  sets: SlotSet[],
+  limits: number[],
+  id: string,
+  nowMs: number,
+  ttlMs: number,
+): boolean {
   for (const s of sets) dropExpired(s, nowMs);
   const ok = sets.every((s, i) => s.has(id) || s.size < limits[i]!);
   if (ok) for (const s of sets) s.set(id, nowMs + ttlMs);

@@ -6,11 +6,15 @@ import type { AdminService } from "../limiter/admin-service.ts";
 import type { QuotaService } from "../limiter/quota-service.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { Config } from "../policy/config.ts";
+import type { Gate } from "../queue/admission.ts";
 import { createAdminRoutes } from "./admin/routes.ts";
+import { gateRefusal, releaseWhenDone, waitHeaders } from "./admission-response.ts";
 import { identify } from "./identity.ts";
 import { limitUsage } from "./limit-usage.ts";
+import { preferredWaitSeconds } from "./prefer.ts";
 import { problem, problemFromError } from "./problem.ts";
 import { proxyToOrigin } from "./proxy.ts";
+import { queueStatsResponse } from "./queue-stats.ts";
 import { rateLimitHeaders } from "./ratelimit-headers.ts";
 
 /** What the http layer is handed: narrow services, never the store. */
@@ -20,6 +24,8 @@ export interface AppDeps {
   metrics: Metrics;
   quota: QuotaService;
   admin: AdminService;
+  /** Admission of proxied requests: rate decision, concurrency slots, waiting. */
+  gate: Gate;
 }
 
 type Ctx = { readonly executionCtx: { waitUntil(promise: Promise<unknown>): void } };
@@ -99,6 +105,8 @@ export function createApp(deps: AppDeps): Hono {
     });
   });
 
+  app.get("/queue/stats", (c) => queueStatsResponse(c.req.raw, deps.gate, config.adminToken));
+
   app.route("/admin", createAdminRoutes(deps));
 
   app.all("*", async (c) => {
@@ -107,15 +115,25 @@ export function createApp(deps: AppDeps): Hono {
     if (!config.enabled || policy.isExempt(path))
       return proxyToOrigin(req, config.originUrl, { dropHeaders: ADMIN_HEADERS });
     const id = await identify(req, policy.policy.identity, config.jwtSecret);
-    const decision = await quota.admit(id, policy.price(req.method, path), waitUntilOf(c));
-    const headers = rateLimitHeaders(decision, clock.now());
-    if (!decision.allowed) return refusal(decision, headers, path, clock.now());
+    const waitUntil = waitUntilOf(c);
+    const admission = await deps.gate.admit({
+      who: id,
+      cost: policy.price(req.method, path),
+      waitUntil,
+      signal: req.signal,
+      preferWaitSec: preferredWaitSeconds(req.headers),
+    });
+    const { decision, hold } = admission;
+    const headers = [...rateLimitHeaders(decision, clock.now()), ...waitHeaders(admission)];
+    if (!admission.admitted)
+      return gateRefusal(admission, headers, path) ?? refusal(decision, headers, path, clock.now());
     const res = await proxyToOrigin(req, config.originUrl, {
       tenant: decision.tenant,
       dropHeaders: ADMIN_HEADERS,
+      onFailure: () => hold && waitUntil(hold.release()),
     });
     for (const [k, v] of headers) res.headers.set(k, v);
-    return res;
+    return releaseWhenDone(res, hold, waitUntil, req.signal);
   });
 
   return app;

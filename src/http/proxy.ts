@@ -36,6 +36,8 @@ export interface ProxyContext {
   tenant?: string;
   /** Headers of this gateway that must not reach the origin (admin credentials). */
   dropHeaders?: string[];
+  /** Called when the origin could not be reached or answered what cannot be relayed. */
+  onFailure?: () => void;
 }
 
 export async function proxyToOrigin(req: Request, origin: URL, ctx: ProxyContext = {}): Promise<Response> {
@@ -66,6 +68,7 @@ export async function proxyToOrigin(req: Request, origin: URL, ctx: ProxyContext
       redirect: "manual",
     });
   } catch (err) {
+    ctx.onFailure?.();
     return problem(
       "origin_unreachable",
       `the origin ${origin.host} could not be reached: ${(err as Error).message}`,
@@ -77,6 +80,7 @@ export async function proxyToOrigin(req: Request, origin: URL, ctx: ProxyContext
   if (res.status < 200 || res.status > 599) {
     // A Workers Response cannot carry this status (it throws a RangeError): an invalid answer, so 502 (RFC 9110 §15.6.3).
     await res.body?.cancel();
+    ctx.onFailure?.();
     return problem(
       "origin_unreachable",
       `the origin ${origin.host} answered with status ${res.status}, which cannot be relayed`,

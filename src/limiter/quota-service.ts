@@ -5,6 +5,9 @@ import { type Cost, type Decision, type LimitState, needsOf, type Plan } from ".
 import type { WaitUntil } from "./flusher.ts";
 import type { Limiter } from "./limiter.ts";
 import type { PlanRequest, PlanResolver } from "./plan-resolver.ts";
+import { type Ruling, refund } from "./refund.ts";
+
+export type { Ruling };
 
 export interface QuotaService {
   /** Resolves the tenant's plan and decides the request's cost against it, all limits at once. */
@@ -13,6 +16,10 @@ export interface QuotaService {
   plan(who: PlanRequest): Promise<Plan>;
   /** Live usage of each of the plan's limits (throws store_unavailable when the store cannot be read). */
   status(plan: Plan): Promise<LimitState[]>;
+  /** admit(), keeping the plan and what a refund of the decision needs. */
+  rule(who: PlanRequest, cost: Cost, waitUntil: WaitUntil): Promise<Ruling>;
+  /** Gives back what an allowed ruling took: its request was refused after all, or never reached the origin. */
+  refund(ruling: Ruling): void;
 }
 
 export function createQuotaService(limiter: Limiter, resolver: PlanResolver, clock: Clock): QuotaService {
@@ -28,5 +35,14 @@ export function createQuotaService(limiter: Limiter, resolver: PlanResolver, clo
       return resolver.planFor(limiter.books.open(who.tenant, now), who, now);
     },
     status: (plan) => limiter.status(plan),
+    async rule(who, cost, waitUntil) {
+      const fromMs = clock.now();
+      const book = limiter.books.open(who.tenant, fromMs);
+      const plan = await resolver.planFor(book, who, fromMs);
+      const needs = needsOf(plan, cost);
+      const decision = await limiter.decideIn(book, plan, needs, waitUntil);
+      return { plan, decision, needs, fromMs, toMs: clock.now() };
+    },
+    refund: (ruling) => refund(limiter, ruling, clock.now()),
   };
 }

@@ -9,18 +9,22 @@ export const defaultPolicy: PolicyInput = {
         { dimension: "requests", window: "minute", limit: 100 },
         { dimension: "requests", window: "day", limit: 1_000 },
       ],
+      // A request that asks (Prefer: wait=<s>) may wait up to two minutes for its allowance instead of a 429.
+      queue: { maxWaitSeconds: 120 },
     },
     pro: {
       limits: [
         { dimension: "requests", window: "minute", limit: 1_000 },
         { dimension: "requests", window: "day", limit: 100_000 },
       ],
+      queue: { maxWaitSeconds: 120 },
     },
     enterprise: {
       limits: [
         { dimension: "requests", window: "minute", limit: 10_000 },
         { dimension: "requests", window: "day", limit: 10_000_000 },
       ],
+      queue: { maxWaitSeconds: 120 },
     },
   },
   exempt: ["/health"],

@@ -12,6 +12,7 @@ import type { AppDeps } from "../app.ts";
 import { limitUsage, windowOf } from "../limit-usage.ts";
 import { buildOpenApi } from "../openapi.ts";
 import { problem, problemFromError } from "../problem.ts";
+import { queueStats } from "../queue-stats.ts";
 import { adminAuth } from "./auth.ts";
 import {
   type adminHealthResponseSchema,
@@ -113,6 +114,7 @@ export function createAdminRoutes(deps: AppDeps): Hono {
       stats: isolateStats(service.isolate()),
       fleet,
       ...(fleetError === undefined ? {} : { fleet_error: fleetError }),
+      queue: queueStats(deps.gate.snapshot(), true),
     };
     return c.json(body);
   });
@@ -166,7 +168,9 @@ export function createAdminRoutes(deps: AppDeps): Hono {
     const shardMb = mb === null ? null : Math.round((mb / h.shards) * 100) / 100;
     const cache = cacheStatus(stats.hit_rate_percent, stats.total_requests);
     const hash = hashStatus(shardMb);
-    const status = overallHealth(h.storeOk, cache, hash);
+    const queue = deps.gate.snapshot();
+    const queueVerdict = deps.gate.health();
+    const status = overallHealth(h.storeOk, cache, hash, queueVerdict.status);
     const body: Out<typeof adminHealthResponseSchema> = {
       status,
       store: storeKind,
@@ -183,6 +187,13 @@ export function createAdminRoutes(deps: AppDeps): Hono {
           shards: h.shards,
           largest_shard_estimate_mb: shardMb,
           status: hash,
+        },
+        queue: {
+          depth: queue.depth,
+          max_tenant_depth: Math.max(0, ...queue.tenants.map(([, n]) => n)),
+          avg_wait_ms: queue.avgWaitMs,
+          status: queueVerdict.status,
+          reasons: queueVerdict.reasons,
         },
       },
     };
