@@ -40,6 +40,7 @@ const eventArb: fc.Arbitrary<Event> = fc.oneof(
 
 interface Tracked {
   id: string;
+  errors: unknown[];
   kind: "time" | "slot";
   running: number;
   successes: number;
@@ -75,6 +76,7 @@ describe("WaitingRoom", () => {
             const t: Tracked = {
               id: `${ev.tenant}${seq++}`,
               kind: ev.kind,
+              errors: [],
               running: 0,
               successes: 0,
               discarded: 0,
@@ -127,7 +129,10 @@ describe("WaitingRoom", () => {
                   room.slotFreed(undefined);
                 },
               })
-              .then((end) => t.ends.push(end));
+              .then(
+                (end) => t.ends.push(end),
+                (err) => t.errors.push(err),
+              );
           } else if (ev.e === "release" && holding.length) {
             give(holding[ev.pick % holding.length]!);
             room.slotFreed(undefined);
@@ -154,6 +159,7 @@ describe("WaitingRoom", () => {
         }
         expect(room.depth).toBe(0);
         for (const t of all) {
+          expect(t.errors, t.id).toEqual([]);
           expect(t.ends, t.id).toHaveLength(1);
           expect(t.successes).toBeLessThanOrEqual(1);
           const end = t.ends[0]!;

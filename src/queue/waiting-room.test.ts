@@ -43,12 +43,17 @@ function harness(o: { maxDepth?: number; recheckMs?: number } = {}) {
       discard: (v) => discarded.push(v),
       ...extra,
     });
-    p.then((e) => ends.set(id, e));
-    return p;
+    p.then(
+      (e) => ends.set(id, e),
+      (err) => ends.set(id, { kind: "expired", last: first, waitedMs: Number.NaN, err } as never),
+    );
   }
   return { clock, timers, metrics, room, attempts, ends, discarded, wait };
 }
 
+/** A success when `has()` (which spends one), else `otherwise`. */
+const take = (has: () => boolean, id: string, otherwise: Blocked): Step<string> =>
+  has() ? { done: true, value: id } : otherwise;
 const at = (atMs: number): Blocked => ({ done: false, wake: "time", atMs });
 const slot = (scope: "tenant" | "origin" = "origin"): Blocked => ({ done: false, wake: "slot", scope });
 
@@ -57,7 +62,7 @@ describe("waiting for time", () => {
     const h = harness();
     let allowance = 0;
     const attempt = (id: string) => (): Step<string> =>
-      allowance > 0 ? (allowance--, { done: true, value: id }) : at(T0 + 90_000);
+      take(() => allowance > 0 && allowance-- > 0, id, at(T0 + 90_000));
     for (const id of ["a1", "a2", "a3"]) h.wait(id, "a", at(T0 + 30_000), attempt(id));
     await settle();
     h.timers.advance(29_999);
@@ -110,17 +115,12 @@ describe("waiting for time", () => {
     const never = () => at(T0 + 50_000);
     h.wait("a1", "a", at(T0 + 50_000), never, { maxDepth: 2 });
     h.wait("a2", "a", at(T0 + 50_000), never, { maxDepth: 2 });
-    expect(await h.wait("a3", "a", at(T0 + 50_000), never, { maxDepth: 2 })).toEqual({
-      kind: "full",
-      bound: "tenant",
-      maxDepth: 2,
-    });
+    h.wait("a3", "a", at(T0 + 50_000), never, { maxDepth: 2 });
     h.wait("b1", "b", at(T0 + 50_000), never);
-    expect(await h.wait("c1", "c", at(T0 + 50_000), never)).toEqual({
-      kind: "full",
-      bound: "global",
-      maxDepth: 3,
-    });
+    h.wait("c1", "c", at(T0 + 50_000), never);
+    await settle();
+    expect(h.ends.get("a3")).toEqual({ kind: "full", bound: "tenant", maxDepth: 2 });
+    expect(h.ends.get("c1")).toEqual({ kind: "full", bound: "global", maxDepth: 3 });
     expect(h.room.stats.rejected).toBe(2);
     expect(h.room.depth).toBe(3);
   });
@@ -156,13 +156,9 @@ describe("a client that leaves", () => {
     await settle();
     expect(h.ends.get("a1")).toMatchObject({ kind: "aborted" });
     expect(h.room.depth).toBe(0);
-    expect(
-      await h.wait("a2", "a", slot(), () => ({ done: true, value: "y" }), { signal: abort.signal }),
-    ).toEqual({
-      kind: "aborted",
-      last: slot(),
-      waitedMs: 0,
-    });
+    h.wait("a2", "a", slot(), () => ({ done: true, value: "y" }), { signal: abort.signal });
+    await settle();
+    expect(h.ends.get("a2")).toEqual({ kind: "aborted", last: slot(), waitedMs: 0 });
     expect(h.attempts).toEqual([]);
   });
 });
@@ -171,10 +167,9 @@ describe("waiting for a slot", () => {
   it("gives a freed slot round-robin: a tenant's single request comes after at most one of another's 100", async () => {
     const h = harness();
     let free = 0;
-    const take = (id: string) => (): Step<string> =>
-      free > 0 ? (free--, { done: true, value: id }) : slot();
-    for (let i = 0; i < 100; i++) h.wait(`e${i}`, "enterprise", slot(), take(`e${i}`));
-    h.wait("f0", "free", slot(), take("f0"));
+    const grab = (id: string) => (): Step<string> => take(() => free > 0 && free-- > 0, id, slot());
+    for (let i = 0; i < 100; i++) h.wait(`e${i}`, "enterprise", slot(), grab(`e${i}`));
+    h.wait("f0", "free", slot(), grab("f0"));
     await settle();
     expect(h.attempts).toEqual([]);
     for (let k = 0; k < 3; k++) {
@@ -190,9 +185,8 @@ describe("waiting for a slot", () => {
   it("looks for slots freed elsewhere every recheckMs, one probe for all waiters, until one is refused", async () => {
     const h = harness({ recheckMs: 1_000 });
     let free = 0;
-    const take = (id: string) => (): Step<string> =>
-      free > 0 ? (free--, { done: true, value: id }) : slot();
-    for (const id of ["a1", "b1", "c1"]) h.wait(id, id[0]!, slot(), take(id));
+    const grab = (id: string) => (): Step<string> => take(() => free > 0 && free-- > 0, id, slot());
+    for (const id of ["a1", "b1", "c1"]) h.wait(id, id[0]!, slot(), grab(id));
     h.timers.advance(1_000);
     await settle();
     expect(h.attempts).toEqual(["a1"]); // refused: the probe stops there
