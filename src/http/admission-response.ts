@@ -24,7 +24,10 @@ export function gateRefusal(a: Admission, headers: HeaderList, path: string): Re
   const r = a.refusal;
   if (!r || r.kind === "rate") return null;
   const retry = a.retryAfterSec ?? 1;
-  const h: HeaderList = [...headers, ["retry-after", String(retry)]];
+  const h: HeaderList = [
+    ...headers.filter(([k]) => k.toLowerCase() !== "retry-after"),
+    ["retry-after", String(retry)],
+  ];
   const { tenant, tier } = a.decision;
   const who = `tenant "${tenant}" (tier ${tier})`;
   if (r.kind === "store")

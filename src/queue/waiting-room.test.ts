@@ -210,6 +210,9 @@ describe("waiting for a slot", () => {
     expect(h.room.slotsClaimed("v", true)).toBe("origin");
     expect(h.room.slotsClaimed("v", false)).toBeNull();
     expect(h.room.slotsClaimed("t", false)).toBe("tenant");
+    // A newcomer of a tenant waiting for the origin queues behind it for the origin, not as held back by its own limit.
+    expect(h.room.slotsClaimed("u", true)).toBe("origin");
+    expect(h.room.slotsClaimed("t", true)).toBe("tenant");
     h.room.slotFreed(undefined);
     await settle();
     expect(h.attempts).toEqual(["u1"]);

@@ -125,11 +125,13 @@ export class WaitingRoom<T> {
   }
 
   /**
-   * True when waiting requests have first claim on a slot a new request of `tenant` would take: its own tenant has
-   * slot waiters, or (when the origin is capped) another tenant waits for origin capacity.
+   * When waiting requests have first claim on a slot a new request of `tenant` would take (its own tenant has slot
+   * waiters, or, the origin being capped, another tenant waits for origin capacity): the scope it would wait for.
+   * Null when it may try at once.
    */
   slotsClaimed(tenant: string, originCapped: boolean): SlotScopeKind | null {
-    if (this.slots.depth(tenant) > 0) return "tenant";
+    // Behind its own tenant's waiters, for what they wait for (its own limit, or the origin).
+    if (this.slots.depth(tenant) > 0) return this.blocked.has(tenant) || !originCapped ? "tenant" : "origin";
     if (originCapped && this.slots.peek((t) => !this.blocked.has(t))) return "origin";
     return null;
   }
@@ -144,8 +146,9 @@ export class WaitingRoom<T> {
   /** Waits until the request is admitted, refused for good, past its deadline, or its client leaves. */
   wait(req: WaitRequest<T>): Promise<WaitEnd<T>> {
     if (req.signal?.aborted) return Promise.resolve({ kind: "aborted", last: req.first, waitedMs: 0 });
+    // The tenant's own bound is named first: it is the one the tenant can do something about.
     const full =
-      this.total >= this.o.maxDepth ? "global" : this.depthOf(req.tenant) >= req.maxDepth ? "tenant" : null;
+      this.depthOf(req.tenant) >= req.maxDepth ? "tenant" : this.total >= this.o.maxDepth ? "global" : null;
     if (full) {
       this.o.metrics.inc("quotagate_queue_requests_total", { outcome: "full" });
       this.stats.rejected++;
