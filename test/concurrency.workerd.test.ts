@@ -63,6 +63,9 @@ describe("concurrency limits", () => {
     await slowArrived(g, 4);
     await releaseSlow(g);
     expect((await again).status).toBe(200);
+    // The refused request took nothing from the rate limits: 3 admitted, 3 counted.
+    const status = await w.fetch("/quota/status", asTenant("t-cap"));
+    expect(((await status.json()) as { limits: Array<{ used: number }> }).limits[0]!.used).toBe(3);
   });
 
   it("keeps the slot until the end of a streamed body, then hands it to the request waiting for it", async () => {
