@@ -63,6 +63,8 @@ interface Pending {
   ruling: Ruling;
   /** Limit of the slot scope that refused it last. */
   slotLimit: number;
+  /** It waits (or would wait) in the slot queue: its attempts are its turns there. */
+  slotQueued: boolean;
   refunded: boolean;
 }
 
@@ -88,6 +90,7 @@ export class Gate {
       req,
       ruling: await this.o.quota.rule(req.who, req.cost, req.waitUntil),
       slotLimit: 0,
+      slotQueued: false,
       refunded: false,
     };
     const rules = p.ruling.plan.wait;
@@ -130,11 +133,13 @@ export class Gate {
     }
     const scopes = this.o.slots.scopesOf(p.ruling.plan);
     if (scopes.length === 0) return { done: true, value: { ok: true, hold: null } };
-    if (first) {
-      // Slots that waiting requests are queued for are theirs first: a newcomer queues behind them.
+    if (!p.slotQueued) {
+      // Slots that waiting requests are queued for are theirs first: a request not yet queued for one (new, or
+      // just admitted by its limits after waiting for them) queues behind them.
       const claim = this.o.room.slotsClaimed(p.ruling.plan.tenant, this.o.slots.originCapped);
       if (claim) {
         p.slotLimit = scopes.find((s) => s.kind === claim)?.limit ?? 0;
+        p.slotQueued = true;
         return { done: false, wake: "slot", scope: claim };
       }
     }
@@ -142,6 +147,7 @@ export class Gate {
     if (s.ok) return { done: true, value: { ok: true, hold: s.hold } };
     if (s.scope === "store") return { done: true, value: { ok: false, refusal: { kind: "store" } } };
     p.slotLimit = s.limit;
+    p.slotQueued = true;
     return { done: false, wake: "slot", scope: s.scope };
   }
 
