@@ -97,11 +97,12 @@ describe("Gate", () => {
     // Late's one request of this minute holds the origin's only slot.
     const holder = await h.admit("late");
     const results = new Map<string, Admission>();
-    const track = (tenant: string) =>
+    const track = (tenant: string): void => {
       h.admit(tenant, 60).then(
         (a) => results.set(tenant, a),
         () => undefined,
       );
+    };
     // "late" waits for the next minute (its limits: 12:01:00, in 30 s); "early", from 0.5 s on, for the only slot.
     track("late");
     await settle();
