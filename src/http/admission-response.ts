@@ -88,7 +88,7 @@ export function releaseWhenDone(
     if (!hold.isReleased) waitUntil(hold.release());
   };
   signal?.addEventListener("abort", release, { once: true });
-  if (!res.body || hold.isReleased) {
+  if (!res.body || hold.isReleased || signal?.aborted) {
     release();
     return res;
   }
