@@ -49,125 +49,130 @@ interface Tracked {
   abort: AbortController | undefined;
 }
 
+/** A room with a model of what its attempts draw on: CAPACITY slots, PER_WINDOW units per tenant and window. */
+class Sim {
+  readonly clock = createFakeClock(T0);
+  readonly timers = createFakeTimers(this.clock);
+  readonly room = new WaitingRoom<string>({
+    clock: this.clock,
+    timers: this.timers,
+    metrics: new Metrics(),
+    maxDepth: 12,
+    recheckMs: 1_000,
+  });
+  readonly all: Tracked[] = [];
+  readonly holding: string[] = [];
+  inUse = 0;
+  private readonly used = new Map<string, number>();
+  private seq = 0;
+
+  give(id: string): void {
+    this.inUse--;
+    this.holding.splice(this.holding.indexOf(id), 1);
+    this.room.slotFreed(undefined);
+  }
+
+  private draw(t: Tracked, tenant: string): Step<string> {
+    if (t.kind === "slot") {
+      if (this.inUse >= CAPACITY) return { done: false, wake: "slot", scope: "origin" };
+      this.inUse++;
+      this.holding.push(t.id);
+      return { done: true, value: t.id };
+    }
+    const w = Math.floor(this.clock.now() / WINDOW_MS);
+    const k = `${tenant}:${w}`;
+    if ((this.used.get(k) ?? 0) >= PER_WINDOW)
+      return { done: false, wake: "time", atMs: (w + 1) * WINDOW_MS };
+    this.used.set(k, (this.used.get(k) ?? 0) + 1);
+    return { done: true, value: t.id };
+  }
+
+  arrive(ev: Extract<Event, { e: "arrive" }>): void {
+    const t: Tracked = {
+      id: `${ev.tenant}${this.seq++}`,
+      kind: ev.kind,
+      errors: [],
+      running: 0,
+      successes: 0,
+      discarded: 0,
+      ends: [],
+      abort: ev.abortable ? new AbortController() : undefined,
+    };
+    this.all.push(t);
+    const next = (Math.floor(this.clock.now() / WINDOW_MS) + 1) * WINDOW_MS;
+    this.room
+      .wait({
+        tenant: ev.tenant,
+        weight: 1,
+        maxDepth: 5,
+        deadlineMs: this.clock.now() + ev.waitS * 1000,
+        signal: t.abort?.signal,
+        first:
+          ev.kind === "slot"
+            ? { done: false, wake: "slot", scope: "origin" }
+            : { done: false, wake: "time", atMs: next },
+        attempt: async () => {
+          t.running++;
+          expect(t.running).toBe(1);
+          await settle();
+          const s = this.draw(t, ev.tenant);
+          t.running--;
+          if (s.done) t.successes++;
+          return s;
+        },
+        discard: (v) => {
+          t.discarded++;
+          if (this.holding.includes(v)) this.give(v);
+        },
+      })
+      .then(
+        (end) => t.ends.push(end),
+        (err) => t.errors.push(err),
+      );
+  }
+
+  async apply(ev: Event): Promise<void> {
+    if (ev.e === "arrive") this.arrive(ev);
+    else if (ev.e === "release" && this.holding.length)
+      this.give(this.holding[ev.pick % this.holding.length]!);
+    else if (ev.e === "advance") this.timers.advance(ev.ms);
+    else if (ev.e === "abort" && this.all.length) this.all[ev.pick % this.all.length]!.abort?.abort();
+    for (let i = 0; i < 4; i++) await settle();
+  }
+
+  admittedSlots(): number {
+    return this.all.filter((t) => t.kind === "slot" && t.ends[0]?.kind === "done").length;
+  }
+}
+
 describe("WaitingRoom", () => {
   it("ends every wait exactly once, admits none twice, never exceeds the slots, and hands a released slot on at once", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(eventArb, { maxLength: 60 }), async (events) => {
-        const clock = createFakeClock(T0);
-        const timers = createFakeTimers(clock);
-        const room = new WaitingRoom<string>({
-          clock,
-          timers,
-          metrics: new Metrics(),
-          maxDepth: 12,
-          recheckMs: 1_000,
-        });
-        const used = new Map<string, number>();
-        let inUse = 0;
-        const holding: string[] = [];
-        const all: Tracked[] = [];
-        const give = (id: string) => {
-          inUse--;
-          holding.splice(holding.indexOf(id), 1);
-        };
-        let seq = 0;
+        const sim = new Sim();
         for (const ev of events) {
-          if (ev.e === "arrive") {
-            const t: Tracked = {
-              id: `${ev.tenant}${seq++}`,
-              kind: ev.kind,
-              errors: [],
-              running: 0,
-              successes: 0,
-              discarded: 0,
-              ends: [],
-              abort: ev.abortable ? new AbortController() : undefined,
-            };
-            all.push(t);
-            const attempt = (): Step<string> => {
-              if (ev.kind === "slot") {
-                if (inUse >= CAPACITY) return { done: false, wake: "slot", scope: "origin" };
-                inUse++;
-                holding.push(t.id);
-                return { done: true, value: t.id };
-              }
-              const w = Math.floor(clock.now() / WINDOW_MS);
-              const k = `${ev.tenant}:${w}`;
-              if ((used.get(k) ?? 0) >= PER_WINDOW)
-                return { done: false, wake: "time", atMs: (w + 1) * WINDOW_MS };
-              used.set(k, (used.get(k) ?? 0) + 1);
-              return { done: true, value: t.id };
-            };
-            const first =
-              ev.kind === "slot"
-                ? ({ done: false, wake: "slot", scope: "origin" } as const)
-                : ({
-                    done: false,
-                    wake: "time",
-                    atMs: (Math.floor(clock.now() / WINDOW_MS) + 1) * WINDOW_MS,
-                  } as const);
-            room
-              .wait({
-                tenant: ev.tenant,
-                weight: 1,
-                maxDepth: 5,
-                deadlineMs: clock.now() + ev.waitS * 1000,
-                signal: t.abort?.signal,
-                first,
-                attempt: async () => {
-                  t.running++;
-                  expect(t.running).toBe(1);
-                  await settle();
-                  const s = attempt();
-                  t.running--;
-                  if (s.done) t.successes++;
-                  return s;
-                },
-                discard: (v) => {
-                  t.discarded++;
-                  if (holding.includes(v)) give(v);
-                  room.slotFreed(undefined);
-                },
-              })
-              .then(
-                (end) => t.ends.push(end),
-                (err) => t.errors.push(err),
-              );
-          } else if (ev.e === "release" && holding.length) {
-            give(holding[ev.pick % holding.length]!);
-            room.slotFreed(undefined);
-          } else if (ev.e === "advance") timers.advance(ev.ms);
-          else if (ev.e === "abort" && all.length) all[ev.pick % all.length]!.abort?.abort();
-          for (let i = 0; i < 4; i++) await settle();
-          expect(inUse).toBeLessThanOrEqual(CAPACITY);
+          await sim.apply(ev);
+          expect(sim.inUse).toBeLessThanOrEqual(CAPACITY);
         }
         // Slots released here go to waiting requests at once (no recheck needed): none is skipped or stuck.
-        const pending = all.filter((t) => t.kind === "slot" && t.ends.length === 0).length;
-        const released = holding.length;
-        for (const id of [...holding]) {
-          give(id);
-          room.slotFreed(undefined);
-        }
+        const pending = sim.all.filter((t) => t.kind === "slot" && t.ends.length === 0).length;
+        const before = sim.admittedSlots();
+        const released = sim.holding.length;
+        for (const id of [...sim.holding]) sim.give(id);
         for (let i = 0; i < 8; i++) await settle();
-        const admittedNow = all.filter((t) => t.kind === "slot" && t.ends[0]?.kind === "done").length;
-        expect(holding.length).toBeGreaterThanOrEqual(Math.min(released, pending));
-        expect(admittedNow).toBeGreaterThanOrEqual(Math.min(released, pending));
+        expect(sim.admittedSlots() - before).toBeGreaterThanOrEqual(Math.min(released, pending));
         // Time runs out for everyone: no wait is left hanging.
-        for (let i = 0; i < 60; i++) {
-          timers.advance(1_000);
-          for (let k = 0; k < 4; k++) await settle();
-        }
-        expect(room.depth).toBe(0);
-        for (const t of all) {
+        for (let i = 0; i < 60; i++) await sim.apply({ e: "advance", ms: 1_000 });
+        expect(sim.room.depth).toBe(0);
+        for (const t of sim.all) {
           expect(t.errors, t.id).toEqual([]);
           expect(t.ends, t.id).toHaveLength(1);
           expect(t.successes).toBeLessThanOrEqual(1);
-          const end = t.ends[0]!;
-          if (end.kind === "done") expect([t.successes, t.discarded]).toEqual([1, 0]);
+          if (t.ends[0]!.kind === "done") expect([t.successes, t.discarded]).toEqual([1, 0]);
           else expect(t.successes).toBe(t.discarded);
         }
-        const s = room.stats;
-        expect(s.admitted + s.expired + s.aborted + s.rejected).toBe(all.length);
+        const s = sim.room.stats;
+        expect(s.admitted + s.expired + s.aborted + s.rejected).toBe(sim.all.length);
       }),
       { numRuns: 60 },
     );
