@@ -1,6 +1,6 @@
 // Composition root: the only place that picks the store (Upstash when UPSTASH_REDIS_REST_URL is set, else memory)
 // and wires the limiter, the plan resolver and the admin service into what the http layer is handed.
-import { type Clock, systemClock } from "./core/clock.ts";
+import { type Clock, systemClock, systemTimers, type Timers } from "./core/clock.ts";
 import type { AppDeps } from "./http/app.ts";
 import { AdminService } from "./limiter/admin-service.ts";
 import { DenyList } from "./limiter/deny-list.ts";
@@ -9,7 +9,8 @@ import { PlanResolver } from "./limiter/plan-resolver.ts";
 import { createQuotaService } from "./limiter/quota-service.ts";
 import { Activity } from "./metrics/activity.ts";
 import { Metrics } from "./metrics/metrics.ts";
-import { type GateConfig, parseConfig } from "./policy/config.ts";
+import { type Config, type GateConfig, parseConfig } from "./policy/config.ts";
+import { createGate } from "./queue/admission.ts";
 import { createMemoryStore } from "./store/memory/memory-store.ts";
 import { meteredStore } from "./store/metered-store.ts";
 import type { Store } from "./store/store.ts";
@@ -17,6 +18,8 @@ import { createUpstashStore } from "./store/upstash/upstash-store.ts";
 
 export interface BuildOptions {
   clock?: Clock;
+  /** Wake-ups of waiting requests and slot renewals (tests pass fake ones moved with the clock). */
+  timers?: Timers;
   store?: Store;
 }
 
@@ -24,6 +27,11 @@ export interface BuildOptions {
 export function buildDeps(env: Record<string, unknown>, opts: BuildOptions = {}): AppDeps {
   const config = parseConfig(env);
   return { ...buildServices(config, opts), config };
+}
+
+/** Names the origin's slot set: the worker's origin URL, or the handlers behind the library middleware. */
+function originId(config: GateConfig | Config): string {
+  return "originUrl" in config ? config.originUrl.href.replace(/\/$/, "") : "app";
 }
 
 /** The services of one isolate for a gate configuration (the worker's, or a library user's). */
@@ -60,10 +68,12 @@ export function buildServices(config: GateConfig, opts: BuildOptions = {}): Omit
     storeTimeoutMs: config.storeTimeoutMs,
     breaker: limiter.breaker,
   });
+  const quota = createQuotaService(limiter, resolver, clock);
+  const { concurrency, queue } = config.policy.policy;
   return {
     clock,
     metrics,
-    quota: createQuotaService(limiter, resolver, clock),
+    quota,
     admin: new AdminService({ policy: config.policy, store, limiter, resolver, clock, metrics }),
     activity: new Activity({ metrics, clock }),
     deny: new DenyList({
@@ -72,6 +82,18 @@ export function buildServices(config: GateConfig, opts: BuildOptions = {}): Omit
       metrics,
       cacheTtlMs: config.cacheTtlMs,
       storeTimeoutMs: config.storeTimeoutMs,
+    }),
+    gate: createGate({
+      quota,
+      store,
+      clock,
+      timers: opts.timers ?? systemTimers,
+      metrics,
+      storeTimeoutMs: config.storeTimeoutMs,
+      origin: concurrency.origin === undefined ? null : { id: originId(config), limit: concurrency.origin },
+      slotTtlMs: concurrency.slotTtlSeconds * 1000,
+      maxDepth: queue.maxDepth,
+      recheckMs: queue.recheckMs,
     }),
   };
 }

@@ -53,11 +53,16 @@ describe("GET /admin/openapi.json", () => {
     return (await res.json()) as OpenApiDoc;
   };
 
-  it("documents every admin route, /quota/status and /health from the validating schemas", async () => {
+  it("documents every admin route, /quota/status, /queue/stats and /health from the validating schemas", async () => {
     const doc = await fetchDoc();
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ["/health", "/quota/status", ...new Set(ADMIN_ROUTES.map(([, p]) => pathTemplate(p)))].sort(),
+      [
+        "/health",
+        "/quota/status",
+        "/queue/stats",
+        ...new Set(ADMIN_ROUTES.map(([, p]) => pathTemplate(p))),
+      ].sort(),
     );
     const usage = doc.paths["/admin/quota/usage"]!.get!;
     expect(usage.parameters).toContainEqual(

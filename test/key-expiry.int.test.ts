@@ -1,5 +1,6 @@
 // Every key the Upstash store writes carries an expiry (usage hashes, sharer registries, bucket hashes, fleet
-// stats), so no traffic pattern leaves permanent keys behind; tenant records are the one permanent kind.
+// stats, concurrency slot sets), so no traffic pattern leaves permanent keys behind; tenant records are the one
+// permanent kind.
 import IORedis from "ioredis";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { calendarPeriod } from "../src/algorithms/calendar-window.ts";
@@ -141,6 +142,23 @@ describeWithRedis("key expiry (real Redis)", () => {
     expect(all[`qg:s:${RUN}day`]).toBeGreaterThan(0);
     // A return to a bucket nobody drew on (full) writes nothing.
     expect(await redis.hexists(usageKey(bucket, "b", shardOf(`${RUN}-nobucket`)), `${RUN}-nobucket`)).toBe(0);
+  });
+
+  it("SLOTS: slot sets expire after their latest slot, and a renewal extends the set with it", async () => {
+    const scopes = [
+      { kind: "tenant" as const, id: `${RUN}-slots`, limit: 2 },
+      { kind: "origin" as const, id: `${RUN}-origin`, limit: 5 },
+    ];
+    expect((await store.acquireSlots(scopes, "s1", NOW, 30_000)).ok).toBe(true);
+    const all = await expectAllExpire();
+    const keys = Object.keys(all).filter((k) => k.startsWith("qg:c:"));
+    expect(keys).toHaveLength(2);
+    for (const k of keys) expect(all[k]).toBeGreaterThan(25_000);
+    await redis.pexpire(keys[0]!, 1_000);
+    expect(await store.renewSlots(scopes, "s1", NOW + 10_000, 30_000)).toBe(2);
+    expect(await redis.pttl(keys[0]!)).toBeGreaterThan(25_000);
+    await store.releaseSlots(scopes, "s1");
+    await expectAllExpire();
   });
 
   it("tenant records are the only permanent keys", async () => {

@@ -49,7 +49,8 @@ export async function startIsolates(
           modules: true,
           scriptPath,
           compatibilityDate: "2026-11-01",
-          compatibilityFlags: ["nodejs_compat"],
+          // As wrangler.toml: enable_request_signal aborts request.signal when the client goes away.
+          compatibilityFlags: ["nodejs_compat", "enable_request_signal"],
           bindings,
           host: "127.0.0.1",
           port: 0,

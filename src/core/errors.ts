@@ -11,6 +11,9 @@ export type ErrorCode =
   | "method_not_allowed"
   | "payload_too_large"
   | "quota_exceeded"
+  | "concurrency_exceeded"
+  | "queue_full"
+  | "origin_busy"
   | "store_unavailable"
   | "origin_unreachable"
   | "config_invalid"
@@ -40,6 +43,17 @@ export const problemKinds: Record<ErrorCode, ProblemKind> = {
     status: 429,
     title: "Quota exceeded",
     type: "https://iana.org/assignments/http-problem-types#quota-exceeded",
+  },
+  concurrency_exceeded: {
+    status: 429,
+    title: "Concurrency limit exceeded",
+    type: "https://iana.org/assignments/http-problem-types#quota-exceeded",
+  },
+  queue_full: { status: 429, title: "Waiting queue full", type: urn("queue-full") },
+  origin_busy: {
+    status: 503,
+    title: "Origin at capacity",
+    type: "https://iana.org/assignments/http-problem-types#temporary-reduced-capacity",
   },
   store_unavailable: {
     status: 503,

@@ -36,6 +36,22 @@ export interface Plan {
   failure: FailurePolicy;
   /** Under `degraded`: the share of each limit one isolate admits per window while the store is away. */
   degradedShare: number;
+  /** Requests of the tenant in flight at once, across isolates (undefined: no concurrency limit). */
+  concurrency?: number | undefined;
+  /** How the tenant's refused requests may wait (undefined: they never wait). */
+  wait?: WaitRules | undefined;
+}
+
+/** A tier's waiting rules: how long a request may wait for allowance or a slot, and how many may wait. */
+export interface WaitRules {
+  /** Longest wait a request may be granted (a `Prefer: wait` above it gets this); 0: never waits. */
+  maxMs: number;
+  /** Wait granted to a request that sends no `Prefer: wait`. */
+  defaultMs: number;
+  /** Requests of one tenant waiting at once in an isolate. */
+  maxDepth: number;
+  /** Turns per round when waiting requests are admitted round-robin across tenants. */
+  weight: number;
 }
 
 /** Units a request costs, per dimension. */

@@ -7,6 +7,7 @@ import type { QuotaService } from "../limiter/quota-service.ts";
 import type { Activity } from "../metrics/activity.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { Config } from "../policy/config.ts";
+import type { Gate } from "../queue/admission.ts";
 import { createDenyRoutes } from "./admin/deny-routes.ts";
 import { createAdminRoutes } from "./admin/routes.ts";
 import { corsPolicy } from "./cors.ts";
@@ -17,6 +18,7 @@ import { limitUsage } from "./limit-usage.ts";
 import { type QuotaEnv, quotaMiddleware } from "./middleware/quota.ts";
 import { problemFromError } from "./problem.ts";
 import { proxyToOrigin } from "./proxy.ts";
+import { queueStatsResponse } from "./queue-stats.ts";
 
 /** What the http layer is handed: narrow services, never the store. */
 export interface AppDeps {
@@ -28,6 +30,8 @@ export interface AppDeps {
   deny: DenyList;
   /** Per-minute figures and tenant rankings of this isolate, for the dashboard. */
   activity: Activity;
+  /** Admission of proxied requests: rate decision, concurrency slots, waiting. */
+  gate: Gate;
 }
 
 export function createApp(deps: AppDeps): Hono<QuotaEnv> {
@@ -51,6 +55,8 @@ export function createApp(deps: AppDeps): Hono<QuotaEnv> {
       limits: limitUsage(states, clock.now()),
     });
   });
+
+  app.get("/queue/stats", (c) => queueStatsResponse(c.req.raw, deps.gate, config.adminToken));
 
   app.route("/admin/deny", createDenyRoutes(deps));
   app.route("/admin/dashboard", createDashboardRoutes(deps));

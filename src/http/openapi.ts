@@ -15,6 +15,7 @@ import {
   clearResponseSchema,
   problemSchema,
   publicHealthResponseSchema,
+  queueStatsSchema,
   quotaStatusResponseSchema,
   statsResponseSchema,
   tenantResetResponseSchema,
@@ -186,9 +187,20 @@ export function buildOpenApi(s: AdminSchemas, d: DenySchemas): Json {
           security: [],
         }),
       },
+      "/queue/stats": {
+        get: operation("public", {
+          summary: "The serving isolate's waiting queue and concurrency slots.",
+          description:
+            "Public; with the admin token (Authorization: Bearer or X-Admin-Key) the body adds depth_by_tenant. " +
+            "A credential that is not the admin token gets the public view.",
+          ok: { description: "Queue figures.", schema: queueStatsSchema },
+          security: [{}, { bearerAuth: [] }, { adminKey: [] }],
+        }),
+      },
       "/admin/quota/stats": {
         get: admin({
-          summary: "Cache and store statistics of the serving isolate, and today's fleet totals.",
+          summary:
+            "Cache and store statistics of the serving isolate, today's fleet totals, and its waiting queue.",
           ok: { description: "Statistics.", schema: statsResponseSchema },
         }),
       },
@@ -219,7 +231,7 @@ export function buildOpenApi(s: AdminSchemas, d: DenySchemas): Json {
       },
       "/admin/quota/health": {
         get: admin({
-          summary: "Store connection, cache hit rate and usage hash size, with a verdict.",
+          summary: "Store connection, cache hit rate, usage hash size and waiting queue, with a verdict.",
           ok: { description: "healthy or degraded.", schema: adminHealthResponseSchema },
           errors: {
             "503": {

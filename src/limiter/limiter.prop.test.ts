@@ -63,6 +63,9 @@ class ScheduledStore {
       deleteDeny: inner.deleteDeny.bind(inner),
       getStats: inner.getStats.bind(inner),
       ping: inner.ping.bind(inner),
+      acquireSlots: inner.acquireSlots.bind(inner),
+      releaseSlots: inner.releaseSlots.bind(inner),
+      renewSlots: inner.renewSlots.bind(inner),
     };
   }
 }

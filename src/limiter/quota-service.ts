@@ -6,6 +6,9 @@ import { type Cost, type Decision, type LimitState, needsOf, type Plan } from ".
 import type { WaitUntil } from "./flusher.ts";
 import type { Limiter } from "./limiter.ts";
 import type { PlanRequest, PlanResolver } from "./plan-resolver.ts";
+import { type Ruling, refund } from "./refund.ts";
+
+export type { Ruling };
 
 export interface QuotaService {
   /** Resolves the tenant's plan and decides the request's cost against it, all limits at once. */
@@ -17,15 +20,16 @@ export interface QuotaService {
   /** Books `units` more (negative: fewer) of `dimension` than an allowed request reserved, in every limit of that
    * dimension it was decided against, in the periods current at `reservedAtMs`. No I/O: sent by the next flush. */
   settle(decision: Decision, dimension: string, units: number, reservedAtMs: number): void;
+  /** admit(), keeping the plan and what a refund of the decision needs. */
+  rule(who: PlanRequest, cost: Cost, waitUntil: WaitUntil): Promise<Ruling>;
+  /** Gives back what an allowed ruling took: its request was refused after all, or never reached the origin. */
+  refund(ruling: Ruling): void;
 }
 
 export function createQuotaService(limiter: Limiter, resolver: PlanResolver, clock: Clock): QuotaService {
   return {
     async admit(who, cost, waitUntil) {
-      const now = clock.now();
-      const book = limiter.books.open(who.tenant, now);
-      const plan = await resolver.planFor(book, who, now);
-      return limiter.decideIn(book, plan, needsOf(plan, cost), waitUntil);
+      return (await this.rule(who, cost, waitUntil)).decision;
     },
     plan(who) {
       const now = clock.now();
@@ -38,5 +42,14 @@ export function createQuotaService(limiter: Limiter, resolver: PlanResolver, clo
         if (limit.dimension === dimension)
           limiter.settle(decision.tenant, limit, grantPeriod(limit, reservedAtMs).id, units);
     },
+    async rule(who, cost, waitUntil) {
+      const fromMs = clock.now();
+      const book = limiter.books.open(who.tenant, fromMs);
+      const plan = await resolver.planFor(book, who, fromMs);
+      const needs = needsOf(plan, cost);
+      const decision = await limiter.decideIn(book, plan, needs, waitUntil);
+      return { plan, decision, needs, fromMs, toMs: clock.now() };
+    },
+    refund: (ruling) => refund(limiter, ruling),
   };
 }

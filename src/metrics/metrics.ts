@@ -6,6 +6,8 @@ type Labels = Record<string, string>;
 interface Family {
   help: string;
   type: "counter" | "gauge" | "histogram";
+  /** Upper bounds of a histogram's buckets (default: the store latency buckets). */
+  buckets?: readonly number[];
 }
 
 export const metricFamilies = {
@@ -54,12 +56,33 @@ export const metricFamilies = {
     type: "counter",
   },
   quotagate_deny_list_entries: { help: "Entries of the deny list as this isolate holds it.", type: "gauge" },
+  quotagate_queue_depth: { help: "Requests waiting in this isolate's queue.", type: "gauge" },
+  quotagate_queue_requests_total: {
+    help: "Requests that left the waiting queue, by outcome (admitted, expired, aborted), or found it full.",
+    type: "counter",
+  },
+  quotagate_queue_wait_seconds: {
+    help: "Time requests spent in the waiting queue, by outcome.",
+    type: "histogram",
+    buckets: [0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+  },
+  quotagate_slots_in_use: {
+    help: "Concurrency slots held by this isolate's requests in flight, by scope (tenant, origin).",
+    type: "gauge",
+  },
+  quotagate_slot_refusals_total: {
+    help: "Slot acquisitions refused because a scope was full, by scope.",
+    type: "counter",
+  },
 } satisfies Record<string, Family>;
 
 export type MetricName = keyof typeof metricFamilies;
 
 /** Upper bounds of the latency histogram, seconds. */
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+const bucketsOf = (name: MetricName): readonly number[] =>
+  (metricFamilies[name] as Family).buckets ?? BUCKETS;
 
 const labelKey = (labels: Labels) =>
   Object.keys(labels)
@@ -106,11 +129,12 @@ export class Metrics {
     }
     const k = labelKey(labels);
     let h = series.get(k);
+    const bounds = bucketsOf(name);
     if (!h) {
-      h = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
+      h = { counts: bounds.map(() => 0), sum: 0, count: 0 };
       series.set(k, h);
     }
-    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) h.counts[i]!++;
+    for (let i = 0; i < bounds.length; i++) if (seconds <= bounds[i]!) h.counts[i]!++;
     h.sum += seconds;
     h.count++;
   }
@@ -155,7 +179,7 @@ export class Metrics {
       if (fam.type === "histogram") {
         for (const [k, h] of this.histograms.get(name) ?? []) {
           const sep = k ? "," : "";
-          BUCKETS.forEach((b, i) => {
+          bucketsOf(name).forEach((b, i) => {
             out.push(`${name}_bucket{${k}${sep}le="${b}"} ${h.counts[i]}`);
           });
           out.push(`${name}_bucket{${k}${sep}le="+Inf"} ${h.count}`);

@@ -1,6 +1,6 @@
 // Compiles the validated policy into what the hot path needs: limit specs per tier, a plan resolver, the path
 // normaliser, route pricing and the exempt-route matcher. Built once per isolate.
-import type { Cost, FailurePolicy, LimitSpec, Plan } from "../core/quota.ts";
+import type { Cost, FailurePolicy, LimitSpec, Plan, WaitRules } from "../core/quota.ts";
 import { normalisePath, type RequestPath } from "./path.ts";
 import { compilePathPattern } from "./path-pattern.ts";
 import type { LimitConfig, Policy, TenantOverrides } from "./policy-schema.ts";
@@ -50,12 +50,33 @@ export function compileLimit(l: Partial<LimitConfig> & { window: string }): Limi
 }
 
 export function compilePolicy(policy: Policy): CompiledPolicy {
-  const tiers = new Map<string, { limits: LimitSpec[]; failure: FailurePolicy; degradedShare: number }>();
+  const tiers = new Map<
+    string,
+    {
+      limits: LimitSpec[];
+      failure: FailurePolicy;
+      degradedShare: number;
+      concurrency?: number | undefined;
+      wait?: WaitRules;
+    }
+  >();
   for (const [name, t] of Object.entries(policy.tiers)) {
+    const q = t.queue;
     tiers.set(name, {
       limits: t.limits.map(compileLimit),
       failure: t.failure ?? policy.failure,
       degradedShare: t.degradedShare ?? policy.degradedShare,
+      concurrency: t.concurrency,
+      ...(q && q.maxWaitSeconds > 0
+        ? {
+            wait: {
+              maxMs: q.maxWaitSeconds * 1000,
+              defaultMs: q.defaultWaitSeconds * 1000,
+              maxDepth: q.maxDepth,
+              weight: q.weight,
+            },
+          }
+        : {}),
     });
   }
   // A rule's costs add to the default of one request unless it sets `requests` itself (0 makes the route free of
@@ -103,12 +124,15 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
         }
         limits = [...byId.values()];
       }
+      const concurrency = overrides?.concurrency ?? tier.concurrency;
       return {
         tenant,
         tier: tierName,
         limits,
         failure: overrides?.failure ?? tier.failure,
         degradedShare: tier.degradedShare,
+        ...(concurrency === undefined ? {} : { concurrency }),
+        ...(tier.wait ? { wait: tier.wait } : {}),
       };
     },
     normalisePath: (pathname) => normalisePath(pathname, policy.paths),

@@ -150,6 +150,40 @@ describe("parseConfig: the default policy", () => {
   });
 });
 
+describe("parseConfig: concurrency and waiting", () => {
+  it("compiles a tier's concurrency and queue rules into its plans; a tenant override replaces the concurrency", () => {
+    const c = parseConfig(
+      withPolicy({
+        ...minimal(),
+        tiers: {
+          basic: {
+            limits: [{ window: "minute", limit: 5 }],
+            concurrency: 4,
+            queue: { maxWaitSeconds: 30, defaultWaitSeconds: 5, weight: 2 },
+          },
+          plain: { limits: [{ window: "minute", limit: 5 }] },
+        },
+        tenants: { big: { tier: "basic", overrides: { concurrency: 40 } } },
+      }),
+    );
+    expect(c.policy.plan("t", "basic")).toMatchObject({
+      concurrency: 4,
+      wait: { maxMs: 30_000, defaultMs: 5_000, maxDepth: 100, weight: 2 },
+    });
+    const big = c.policy.staticTenant("big")!;
+    expect(c.policy.plan("big", big.tier, big.overrides).concurrency).toBe(40);
+    const plain = c.policy.plan("t", "plain");
+    expect(plain.concurrency).toBeUndefined();
+    expect(plain.wait).toBeUndefined();
+  });
+
+  it("defaults: no origin cap, 30 s slot TTL, 5000 waiting requests per isolate, rechecks every second", () => {
+    const p = parseConfig({ ORIGIN_URL }).policy.policy;
+    expect(p.concurrency).toEqual({ slotTtlSeconds: 30 });
+    expect(p.queue).toEqual({ maxDepth: 5_000, recheckMs: 1_000 });
+  });
+});
+
 describe("parseConfig: every invalid configuration names its field", () => {
   it.each<[string, Record<string, unknown>, string, RegExp]>([
     ["bad JSON", withPolicy("{ tiers: "), "QUOTA_POLICY", /not valid JSON/],
@@ -176,6 +210,56 @@ describe("parseConfig: every invalid configuration names its field", () => {
       withPolicy(minimal([{ window: "minute", limit: 1.5 }])),
       "QUOTA_POLICY.tiers.basic.limits.0.limit",
       /expected int/,
+    ],
+    [
+      "an unknown key in a tier's queue rules",
+      withPolicy({
+        ...minimal(),
+        tiers: { basic: { limits: [{ window: "minute", limit: 5 }], queue: { maxWait: 5 } } },
+      }),
+      "QUOTA_POLICY.tiers.basic.queue",
+      /Unrecognized key: "maxWait"/,
+    ],
+    [
+      "a default wait above the tier's longest",
+      withPolicy({
+        ...minimal(),
+        tiers: {
+          basic: {
+            limits: [{ window: "minute", limit: 5 }],
+            queue: { maxWaitSeconds: 10, defaultWaitSeconds: 20 },
+          },
+        },
+      }),
+      "QUOTA_POLICY.tiers.basic.queue.defaultWaitSeconds",
+      /must not exceed maxWaitSeconds/,
+    ],
+    [
+      "a concurrency limit of 0",
+      withPolicy({
+        ...minimal(),
+        tiers: { basic: { limits: [{ window: "minute", limit: 5 }], concurrency: 0 } },
+      }),
+      "QUOTA_POLICY.tiers.basic.concurrency",
+      /too small/i,
+    ],
+    [
+      "a fractional origin concurrency",
+      withPolicy({ ...minimal(), concurrency: { origin: 2.5 } }),
+      "QUOTA_POLICY.concurrency.origin",
+      /expected int/,
+    ],
+    [
+      "a slot TTL too short to renew",
+      withPolicy({ ...minimal(), concurrency: { slotTtlSeconds: 1 } }),
+      "QUOTA_POLICY.concurrency.slotTtlSeconds",
+      /too small/i,
+    ],
+    [
+      "an unknown key in the queue settings",
+      withPolicy({ ...minimal(), queue: { depth: 5 } }),
+      "QUOTA_POLICY.queue",
+      /Unrecognized key: "depth"/,
     ],
     [
       "a bad window",

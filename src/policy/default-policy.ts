@@ -11,6 +11,8 @@ export const defaultPolicy: PolicyInput = {
         { dimension: "tokens", window: "minute", limit: 10_000 },
         { dimension: "tokens", window: "day", limit: 100_000 },
       ],
+      // A request that asks (Prefer: wait=<s>) may wait up to two minutes for its allowance instead of a 429.
+      queue: { maxWaitSeconds: 120 },
     },
     pro: {
       limits: [
@@ -19,6 +21,7 @@ export const defaultPolicy: PolicyInput = {
         { dimension: "tokens", window: "minute", limit: 100_000 },
         { dimension: "tokens", window: "day", limit: 5_000_000 },
       ],
+      queue: { maxWaitSeconds: 120 },
     },
     enterprise: {
       limits: [
@@ -27,6 +30,7 @@ export const defaultPolicy: PolicyInput = {
         { dimension: "tokens", window: "minute", limit: 1_000_000 },
         { dimension: "tokens", window: "day", limit: 100_000_000 },
       ],
+      queue: { maxWaitSeconds: 120 },
     },
   },
   // LLM calls reserve an estimate of their tokens (prompt bytes / 4 + max_tokens) and settle the origin's usage.

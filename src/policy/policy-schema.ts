@@ -30,10 +30,32 @@ export const failureSchema = z.enum(["open", "closed", "degraded"]);
 /** Under `degraded`, the share of each limit one isolate may admit per window while the store is away. */
 const degradedShareSchema = z.number().gt(0).max(1);
 
+/** Requests of one tenant in flight at once, across isolates. */
+const concurrencySchema = z.number().int().positive().max(1_000_000);
+
+/** How a tier's refused requests may wait instead of being answered 429 (or 503) at once. */
+export const tierQueueSchema = z
+  .strictObject({
+    /** Longest wait granted; a `Prefer: wait` above it gets this much. 0: the tier never waits. */
+    maxWaitSeconds: z.number().int().min(0).max(3_600).default(0),
+    /** Wait granted to a request without `Prefer: wait` (0: only requests that ask wait). */
+    defaultWaitSeconds: z.number().int().min(0).max(3_600).default(0),
+    /** Requests of one tenant waiting at once in an isolate; more are answered 429. */
+    maxDepth: z.number().int().min(1).max(100_000).default(100),
+    /** Turns per round when waiting requests are admitted round-robin across tenants. */
+    weight: z.number().int().min(1).max(100).default(1),
+  })
+  .refine((q) => q.defaultWaitSeconds <= q.maxWaitSeconds, {
+    path: ["defaultWaitSeconds"],
+    message: "must not exceed maxWaitSeconds",
+  });
+
 export const tierSchema = z.strictObject({
   limits: z.array(limitSchema).min(1),
   failure: failureSchema.optional(),
   degradedShare: degradedShareSchema.optional(),
+  concurrency: concurrencySchema.optional(),
+  queue: tierQueueSchema.optional(),
 });
 
 /** An override leaves out what it does not change: mode and sync are inherited from the tier's limit. */
@@ -45,6 +67,8 @@ export const overrideLimitSchema = limitSchema.extend({
 export const overridesSchema = z.strictObject({
   limits: z.array(overrideLimitSchema).optional(),
   failure: failureSchema.optional(),
+  /** Replaces the tier's concurrency limit for this tenant. */
+  concurrency: concurrencySchema.optional(),
 });
 
 /** A route or exempt pattern: a normalised path where `*` matches any run of characters. */
@@ -212,6 +236,22 @@ export const policySchema = z
     identity: identitySchema.prefault({}),
     failure: failureSchema.default("open"),
     degradedShare: degradedShareSchema.default(0.1),
+    concurrency: z
+      .strictObject({
+        /** Requests in flight to the origin at once, all tenants and isolates together (unset: no limit). */
+        origin: concurrencySchema.optional(),
+        /** A slot whose holder stops renewing it (its isolate died) is free again after this long. */
+        slotTtlSeconds: z.number().int().min(5).max(3_600).default(30),
+      })
+      .prefault({}),
+    queue: z
+      .strictObject({
+        /** Requests waiting at once in one isolate, all tenants together; more are answered 429. */
+        maxDepth: z.number().int().min(1).max(1_000_000).default(5_000),
+        /** While requests wait for a slot, how often an isolate looks for slots freed by other isolates. */
+        recheckMs: z.number().int().min(50).max(60_000).default(1_000),
+      })
+      .prefault({}),
   })
   .superRefine((p, ctx) => {
     if (!(p.defaultTier in p.tiers)) {

@@ -6,7 +6,7 @@ import type { DenyEntry } from "../core/deny.ts";
 import type { LimitSpec } from "../core/quota.ts";
 // biome-ignore lint/style/noRestrictedImports: the suite builds its limits the way the policy does; the stores do not
 import { compileLimit } from "../policy/compiled-policy.ts";
-import type { Store } from "./store.ts";
+import type { SlotScope, Store } from "./store.ts";
 
 export interface StoreHarness {
   store: Store;
@@ -258,6 +258,60 @@ export function describeStoreContract(name: string, make: () => StoreHarness): v
       } while (cursor !== "0" && pages < 1_000);
       expect(seen.sort()).toEqual([...ids].sort());
       expect((await store.usageSize(day, "20261123")).tenants).toBe(250);
+    });
+
+    it("holds at most `limit` slots per scope, all or nothing across scopes", async () => {
+      const { store } = make();
+      const t: SlotScope = { kind: "tenant", id: tenant("slots"), limit: 2 };
+      const o: SlotScope = { kind: "origin", id: tenant("origin"), limit: 3 };
+      expect((await store.acquireSlots([t, o], "a", T0, 30_000)).ok).toBe(true);
+      expect(await store.acquireSlots([t, o], "b", T0 + 1, 30_000)).toEqual({
+        ok: true,
+        scopes: [
+          { inUse: 2, nextExpiryMs: T0 + 30_000 },
+          { inUse: 2, nextExpiryMs: T0 + 30_000 },
+        ],
+      });
+      // The tenant is full: nothing is taken in the origin scope either.
+      expect(await store.acquireSlots([t, o], "c", T0 + 2, 30_000)).toEqual({
+        ok: false,
+        scopes: [
+          { inUse: 2, nextExpiryMs: T0 + 30_000 },
+          { inUse: 2, nextExpiryMs: T0 + 30_000 },
+        ],
+      });
+      expect((await store.acquireSlots([o], "d", T0 + 3, 30_000)).ok).toBe(true);
+      expect((await store.acquireSlots([o], "e", T0 + 4, 30_000)).ok).toBe(false);
+    });
+
+    it("does not count a resent acquire twice, and release frees at once (idempotent)", async () => {
+      const { store } = make();
+      const t: SlotScope = { kind: "tenant", id: tenant("resend"), limit: 1 };
+      expect((await store.acquireSlots([t], "a", T0, 30_000)).ok).toBe(true);
+      expect((await store.acquireSlots([t], "a", T0 + 5, 30_000)).ok).toBe(true);
+      expect((await store.acquireSlots([t], "b", T0 + 5, 30_000)).ok).toBe(false);
+      await store.releaseSlots([t], "a");
+      await store.releaseSlots([t], "a");
+      expect(await store.acquireSlots([t], "b", T0 + 6, 30_000)).toEqual({
+        ok: true,
+        scopes: [{ inUse: 1, nextExpiryMs: T0 + 30_006 }],
+      });
+    });
+
+    it("gives a slot back once its expiry passes, unless its holder renewed it", async () => {
+      const { store } = make();
+      const o: SlotScope = { kind: "origin", id: tenant("expiry"), limit: 2 };
+      await store.acquireSlots([o], "dead", T0, 30_000);
+      await store.acquireSlots([o], "alive", T0, 30_000);
+      expect(await store.renewSlots([o], "alive", T0 + 20_000, 30_000)).toBe(1);
+      expect((await store.acquireSlots([o], "new", T0 + 29_999, 30_000)).ok).toBe(false);
+      // At T0 + 30 s the slot nobody renewed is gone; the renewed one holds until T0 + 50 s.
+      expect(await store.acquireSlots([o], "new", T0 + 30_000, 30_000)).toEqual({
+        ok: true,
+        scopes: [{ inUse: 2, nextExpiryMs: T0 + 50_000 }],
+      });
+      // A renewal after the expiry finds nothing to extend.
+      expect(await store.renewSlots([o], "dead", T0 + 30_000, 30_000)).toBe(0);
     });
   });
 }

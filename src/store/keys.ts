@@ -45,3 +45,7 @@ export function denyKey(): string {
 }
 
 export const denyField = (kind: string, value: string) => `${kind}:${value}`;
+/** Slots in flight of one concurrency scope: a sorted set, member = slot id, score = its expiry (ms). */
+export function slotKey(kind: "tenant" | "origin", id: string): string {
+  return `qg:c:${kind === "tenant" ? "t" : "o"}:${id}`;
+}

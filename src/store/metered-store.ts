@@ -22,6 +22,15 @@ export function flushCommands(batch: FlushBatch): number {
   return (batch.deltas.length ? 1 + 2 * batch.deltas.length : 0) + (stats ? stats + 1 : 0);
 }
 
+/** The slot scripts, per scope: acquire drops expired slots and counts (ZREMRANGEBYSCORE, ZSCORE, ZCARD), takes
+ * (ZADD, PTTL; the PEXPIRE it rarely needs is left out) and reports (ZCARD, ZRANGE); release is one ZREM; renew reads
+ * the slot, moves it and checks the set's expiry (ZSCORE, ZADD, PTTL). */
+export function slotCommands(op: "acquire" | "release" | "renew", scopes: number, ok = true): number {
+  if (scopes === 0) return 0;
+  const per = op === "acquire" ? (ok ? 7 : 5) : op === "release" ? 1 : 3;
+  return 1 + per * scopes;
+}
+
 /** Commands of the calls whose count does not depend on their answer. */
 const FIXED: Partial<Record<keyof Store, number>> = {
   getTenant: 1,
@@ -69,6 +78,20 @@ export function meteredStore(store: Store, metrics: Metrics): Store {
         "reset",
         limits.reduce((n, l) => n + (l.window.kind === "sliding" ? 2 : 1), 0),
       );
+    },
+    async acquireSlots(scopes, slotId, nowMs, ttlMs) {
+      const out = await store.acquireSlots(scopes, slotId, nowMs, ttlMs);
+      count("slots", slotCommands("acquire", scopes.length, out.ok));
+      return out;
+    },
+    async releaseSlots(scopes, slotId) {
+      await store.releaseSlots(scopes, slotId);
+      count("slots", slotCommands("release", scopes.length));
+    },
+    async renewSlots(scopes, slotId, nowMs, ttlMs) {
+      const out = await store.renewSlots(scopes, slotId, nowMs, ttlMs);
+      count("slots", slotCommands("renew", scopes.length));
+      return out;
     },
     getTenant: fixed("getTenant", "get_tenant"),
     putTenant: fixed("putTenant", "put_tenant"),

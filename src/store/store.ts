@@ -63,6 +63,22 @@ export interface FlushBatch {
   nowMs: number;
 }
 
+/** A concurrency scope: one set of slots (requests in flight) with its limit. */
+export interface SlotScope {
+  kind: "tenant" | "origin";
+  /** The tenant id, or the origin's name. */
+  id: string;
+  limit: number;
+}
+
+export interface SlotGrant {
+  /** True when a slot was taken in every scope; false: none was taken. */
+  ok: boolean;
+  /** Per scope, in order: slots held after the call (expired ones dropped), and when the earliest of them expires
+   * (epoch ms; 0 when none is held). */
+  scopes: Array<{ inUse: number; nextExpiryMs: number }>;
+}
+
 export interface Store {
   /** "memory" keeps state in this isolate only; "remote" is shared by every isolate. */
   readonly locality: "memory" | "remote";
@@ -93,6 +109,14 @@ export interface Store {
   putDeny(entry: DenyEntry): Promise<void>;
   /** Removes an entry; false when there was none. */
   deleteDeny(kind: DenyKind, value: string): Promise<boolean>;
+  /** Atomically, all or nothing: takes slot `slotId` in every scope, expiring `ttlMs` after `nowMs`. Slots whose
+   * expiry has passed (their holder stopped renewing them) are dropped first. A slot id already held is not counted
+   * twice (a resent call takes nothing more). */
+  acquireSlots(scopes: SlotScope[], slotId: string, nowMs: number, ttlMs: number): Promise<SlotGrant>;
+  /** Gives slot `slotId` back in every scope (nothing when it is not held). */
+  releaseSlots(scopes: SlotScope[], slotId: string): Promise<void>;
+  /** Moves the expiry of slot `slotId` to `ttlMs` after `nowMs` where it is still held; returns in how many scopes. */
+  renewSlots(scopes: SlotScope[], slotId: string, nowMs: number, ttlMs: number): Promise<number>;
 }
 
 export type { DenyEntry, DenyKind };

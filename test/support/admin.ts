@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { z } from "zod";
-import type { Clock } from "../../src/core/clock.ts";
+import type { Clock, Timers } from "../../src/core/clock.ts";
 import { clearResponseSchema } from "../../src/http/admin/schemas.ts";
 import { expectProblem, type Fetcher, gateway, type TestWorker, workerWith } from "./gateway.ts";
 
@@ -50,8 +50,12 @@ export const pathTemplate = (path: string) =>
     .replace("192.0.2.0%2F24", "{cidr}");
 
 /** A worker on the run's local Upstash server: workers built this way share state like isolates of one deployment. */
-export function upstashWorker(clock: Clock, overrides: Record<string, unknown> = {}): TestWorker {
-  return workerWith({ ...UPSTASH_BINDINGS, ...overrides }, clock);
+export function upstashWorker(
+  clock: Clock,
+  overrides: Record<string, unknown> = {},
+  timers?: Timers,
+): TestWorker {
+  return workerWith({ ...UPSTASH_BINDINGS, ...overrides }, clock, timers);
 }
 
 /** An admin call with the bearer token; a body is sent as JSON. */

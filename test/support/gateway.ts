@@ -3,7 +3,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, expect, vi } from "vitest";
-import type { Clock } from "../../src/core/clock.ts";
+import type { Clock, Timers } from "../../src/core/clock.ts";
 import { createWorker, resetForTests } from "../../src/index.ts";
 import { defaultPolicy } from "../../src/policy/default-policy.ts";
 import type { PolicyInput } from "../../src/policy/policy-schema.ts";
@@ -54,12 +54,16 @@ export interface TestWorker {
 
 /**
  * A worker built by createWorker for the test env plus `overrides` (its own store, cache, counters and policy; an
- * override of `undefined` unsets that binding), on `clock` when given.
+ * override of `undefined` unsets that binding), on `clock` and `timers` when given.
  */
-export function workerWith(overrides: Record<string, unknown> = {}, clock?: Clock): TestWorker {
+export function workerWith(
+  overrides: Record<string, unknown> = {},
+  clock?: Clock,
+  timers?: Timers,
+): TestWorker {
   const bindings: Record<string, unknown> = { ...env, ...overrides };
   for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
-  const w = createWorker(bindings, clock ? { clock } : {});
+  const w = createWorker(bindings, { ...(clock ? { clock } : {}), ...(timers ? { timers } : {}) });
   return {
     async fetch(path, init) {
       const ctx = createExecutionContext();

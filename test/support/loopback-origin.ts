@@ -1,6 +1,7 @@
 // Loopback test origin (Node) with a control server on a port of its own: it records every request it serves (for the
-// fuzz suite), sends a response one chunk per control call and reports the bytes of a request body as they arrive
-// (for the streaming tests), so tests coordinate with it through the control port instead of sleeping. The control
+// fuzz suite), sends a response one chunk per control call, reports the bytes of a request body as they arrive (for
+// the streaming tests) and holds slow requests until told to answer them, counting how many are in flight at once
+// (for the concurrency tests), so tests coordinate with it through the control port instead of sleeping. The control
 // port also plays a quota store in an outage and prints lines for tests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -27,6 +28,18 @@ interface Upload {
   waiters: Array<{ atLeast: number; answer: () => void }>;
 }
 
+/** A group of slow requests: held until released, counted while in flight. */
+interface SlowGroup {
+  arrived: number;
+  finished: number;
+  inflight: number;
+  maxInflight: number;
+  /** Tenant (X-Quotagate-Tenant) of each arrival, in order. */
+  order: string[];
+  held: Array<() => void>;
+  waiters: Array<{ atLeast: number; answer: () => void }>;
+}
+
 const gateChunk = (k: number) => `chunk ${k}\n`;
 
 class OriginState {
@@ -45,6 +58,22 @@ class OriginState {
     this.closeWaiters.delete(id);
   }
   readonly uploads = new Map<string, Upload>();
+  readonly slow = new Map<string, SlowGroup>();
+
+  slowGroup(id: string): SlowGroup {
+    let g = this.slow.get(id);
+    if (!g) {
+      g = { arrived: 0, finished: 0, inflight: 0, maxInflight: 0, order: [], held: [], waiters: [] };
+      this.slow.set(id, g);
+    }
+    return g;
+  }
+
+  wakeSlow(g: SlowGroup): void {
+    const ready = g.waiters.filter((w) => g.arrived >= w.atLeast);
+    g.waiters = g.waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.answer();
+  }
 
   upload(id: string): Upload {
     let u = this.uploads.get(id);
@@ -90,6 +119,12 @@ function serveOrigin(state: OriginState, req: IncomingMessage, res: ServerRespon
   const scripted = /^\/__loopback\/scripted\/([\w-]+)$/.exec(target.split("?")[0]!);
   if (scripted) {
     serveScript(state, scripted[1]!, req, res);
+    return;
+  }
+  // Anywhere in the path: a gateway whose ORIGIN_URL has a path prefix (an origin of its own) reaches it too.
+  const slow = /\/__loopback\/slow\/([\w-]+)\/[\w-]+$/.exec(target.split("?")[0]!);
+  if (slow) {
+    serveSlow(state, state.slowGroup(slow[1]!), req, res, mark);
     return;
   }
   const upload = /^\/__loopback\/upload\/([\w-]+)$/.exec(target.split("?")[0]!);
@@ -150,6 +185,46 @@ function serveScript(state: OriginState, id: string, req: IncomingMessage, res: 
     state.gates.set(id, { res, sent: 1, chunks });
     res.write(chunks[0]);
   });
+}
+
+/**
+ * `/__loopback/slow/<group>/<n>?hold=headers|body`: held until the control port releases it, with nothing sent
+ * (`headers`, the default) or with its headers and a first line sent and the end held (`body`).
+ */
+function serveSlow(
+  state: OriginState,
+  g: SlowGroup,
+  req: IncomingMessage,
+  res: ServerResponse,
+  mark: Record<string, string>,
+): void {
+  const holdBody = new URL(req.url ?? "/", "http://o").searchParams.get("hold") === "body";
+  const tenant = req.headers["x-quotagate-tenant"];
+  g.arrived++;
+  g.inflight++;
+  g.maxInflight = Math.max(g.maxInflight, g.inflight);
+  g.order.push(typeof tenant === "string" ? tenant : "");
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    g.inflight--;
+    g.finished++;
+  };
+  // A request whose client went away is no longer in flight.
+  res.on("close", finish);
+  if (holdBody) {
+    res.writeHead(200, { "content-type": "text/plain", ...mark });
+    res.write("start\n");
+  }
+  g.held.push(() => {
+    if (holdBody) res.end("end\n", finish);
+    else {
+      res.writeHead(200, { "content-type": "text/plain", ...mark });
+      res.end("slow\n", finish);
+    }
+  });
+  state.wakeSlow(g);
 }
 
 function serveControl(state: OriginState, req: IncomingMessage, res: ServerResponse): void {
@@ -233,6 +308,31 @@ function serveControl(state: OriginState, req: IncomingMessage, res: ServerRespo
     });
     return;
   }
+  if (parts[0] === "slow" && parts[1] && req.method === "GET") {
+    // Long poll: answers once `arrived` requests of the group have reached the origin.
+    const g = state.slowGroup(parts[1]);
+    const atLeast = Number(url.searchParams.get("arrived") ?? 0);
+    const answer = () =>
+      json(res, 200, {
+        arrived: g.arrived,
+        finished: g.finished,
+        inflight: g.inflight,
+        max_inflight: g.maxInflight,
+        order: g.order,
+      });
+    g.waiters.push({ atLeast, answer });
+    state.wakeSlow(g);
+    return;
+  }
+  if (parts[0] === "slow" && parts[1] && parts[2] === "release" && req.method === "POST") {
+    // Answers the `count` oldest held requests of the group (all by default).
+    const g = state.slowGroup(parts[1]);
+    const count = Number(url.searchParams.get("count") ?? g.held.length);
+    const released = g.held.splice(0, count);
+    for (const r of released) r();
+    json(res, 200, { released: released.length });
+    return;
+  }
   json(res, 404, { error: "unknown control route" });
 }
 
@@ -268,6 +368,7 @@ export async function startLoopbackOrigin(): Promise<LoopbackOrigin> {
     controlPort,
     close: async () => {
       for (const gate of state.gates.values()) gate.res.destroy();
+      for (const g of state.slow.values()) for (const r of g.held.splice(0)) r();
       await Promise.all([closeServer(origin), closeServer(control)]);
     },
   };

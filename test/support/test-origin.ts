@@ -1,5 +1,6 @@
 // The loopback test origin seen from workerd: its address, and its control port (what it recorded, releasing the next
-// chunk of a held response, waiting until it has received some bytes of a request body, printing a line).
+// chunk of a held response, waiting until it has received some bytes of a request body, holding and releasing slow
+// requests while counting how many are in flight, printing a line).
 import { expect, inject } from "vitest";
 import type { RecordedRequest, Script } from "./loopback-protocol.ts";
 
@@ -55,3 +56,20 @@ export const cutResponse = (id: string): Promise<{ cut: boolean }> =>
 
 /** Resolves once the connection of scripted response `id` has closed (ended, cut, or dropped by the gateway). */
 export const scriptedClosed = (id: string): Promise<{ closed: true }> => controlJson(`/scripts/${id}/closed`);
+
+export interface SlowGroupState {
+  arrived: number;
+  finished: number;
+  inflight: number;
+  max_inflight: number;
+  /** Tenant of each request that reached the origin, in arrival order. */
+  order: string[];
+}
+
+/** Resolves once `arrived` slow requests of `group` have reached the test origin; returns the group's counts. */
+export const slowArrived = (group: string, arrived: number): Promise<SlowGroupState> =>
+  controlJson(`/slow/${group}?arrived=${arrived}`);
+
+/** Lets the test origin answer the `count` oldest held requests of `group` (all when not given). */
+export const releaseSlow = (group: string, count?: number): Promise<{ released: number }> =>
+  controlJson(`/slow/${group}/release${count === undefined ? "" : `?count=${count}`}`, { method: "POST" });

@@ -32,6 +32,17 @@ export function presentedTokens(req: Request): string[] {
   return out;
 }
 
+/** True when the request presents the admin token (for routes that show more to the admin, not admin-only ones). */
+export async function presentsAdminToken(req: Request, adminToken: string | null): Promise<boolean> {
+  if (adminToken === null) return false;
+  const tokens = presentedTokens(req);
+  if (tokens.length === 0) return false;
+  const want = await digest(adminToken);
+  let ok = false;
+  for (const t of tokens) ok = digestsEqual(await digest(t), want) || ok;
+  return ok;
+}
+
 const CHALLENGE = { "www-authenticate": 'Bearer realm="quotagate-admin"' };
 
 export function adminAuth(adminToken: string | null): MiddlewareHandler {

@@ -5,6 +5,7 @@ import type { z } from "zod";
 import { dateOfDayId, utcDate } from "../../algorithms/calendar-window.ts";
 import { decodeUsageCursor } from "../../limiter/usage-report.ts";
 import type { AppDeps } from "../app.ts";
+import { queueStats } from "../queue-stats.ts";
 import {
   type AdminSchemas,
   type adminHealthResponseSchema,
@@ -42,6 +43,7 @@ export function registerQuotaRoutes(admin: Hono, deps: AppDeps, schemas: AdminSc
       fleet,
       ...(fleetError === undefined ? {} : { fleet_error: fleetError }),
       cost: costStats(config.pricePer100kCommands, deps.metrics, counts, clock.now()),
+      queue: queueStats(deps.gate.snapshot(), true),
     };
     return c.json(body);
   });
@@ -91,7 +93,8 @@ export function registerQuotaRoutes(admin: Hono, deps: AppDeps, schemas: AdminSc
   registerHealthRoute(admin, deps);
 }
 
-/** GET /admin/quota/health: the store, the cache hit rate and the usage hash size, each with its verdict. */
+/** GET /admin/quota/health: the store, the cache hit rate, the usage hash size and the waiting queue, each with its
+ * verdict. */
 function registerHealthRoute(admin: Hono, deps: AppDeps): void {
   const { admin: service } = deps;
   const storeKind = service.storeKind;
@@ -103,7 +106,9 @@ function registerHealthRoute(admin: Hono, deps: AppDeps): void {
     const shardMb = mb === null ? null : Math.round((mb / h.shards) * 100) / 100;
     const cache = cacheStatus(stats.hit_rate_percent, stats.total_requests);
     const hash = hashStatus(shardMb);
-    const status = overallHealth(h.storeOk, cache, hash);
+    const queue = deps.gate.snapshot();
+    const queueVerdict = deps.gate.health();
+    const status = overallHealth(h.storeOk, cache, hash, queueVerdict.status);
     const body: Out<typeof adminHealthResponseSchema> = {
       status,
       store: storeKind,
@@ -121,6 +126,13 @@ function registerHealthRoute(admin: Hono, deps: AppDeps): void {
           shards: h.shards,
           largest_shard_estimate_mb: shardMb,
           status: hash,
+        },
+        queue: {
+          depth: queue.depth,
+          max_tenant_depth: Math.max(0, ...queue.tenants.map(([, n]) => n)),
+          avg_wait_ms: queue.avgWaitMs,
+          status: queueVerdict.status,
+          reasons: queueVerdict.reasons,
         },
       },
     };

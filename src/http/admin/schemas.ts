@@ -122,6 +122,34 @@ export const fleetStatsSchema = z
     "Today's (UTC) totals flushed by every isolate to the store; each isolate lags by its flush interval.",
   );
 
+export const queueStatsSchema = z
+  .strictObject({
+    scope: z
+      .literal("isolate")
+      .describe("Every figure is the serving isolate's: each isolate has its own queue."),
+    depth: z.number().int().describe("Requests waiting now, all tenants."),
+    max_depth: z
+      .number()
+      .int()
+      .describe("Bound on `depth` (QUOTA_POLICY.queue.maxDepth); more are answered 429."),
+    tenants_waiting: z.number().int().describe("Tenants with at least one waiting request."),
+    avg_wait_ms: z.number().int().describe("Average wait of the last 100 requests that left the queue."),
+    max_wait_ms: z.number().int().describe("Longest wait among those."),
+    oldest_wait_ms: z.number().int().describe("How long the longest-waiting request has waited so far."),
+    admitted: z.number().int().describe("Requests admitted after waiting."),
+    expired: z.number().int().describe("Requests refused when their wait would pass its bound."),
+    aborted: z.number().int().describe("Requests whose client left while they waited."),
+    rejected: z.number().int().describe("Requests refused because the queue was full."),
+    slots_in_use: z
+      .strictObject({ tenant: z.number().int(), origin: z.number().int() })
+      .describe("Concurrency slots held by this isolate's requests in flight, per scope."),
+    depth_by_tenant: z
+      .record(z.string(), z.number().int())
+      .optional()
+      .describe("Waiting requests per tenant: only with the admin token (it names tenants)."),
+  })
+  .describe("The waiting queue and concurrency slots of the serving isolate.");
+
 export const statsResponseSchema = z.strictObject({
   success: z.literal(true),
   store: z.enum(["upstash", "memory"]),
@@ -129,6 +157,7 @@ export const statsResponseSchema = z.strictObject({
   fleet: fleetStatsSchema.nullable().describe("null when the store could not be read (see fleet_error)."),
   fleet_error: z.string().optional(),
   cost: costSchema,
+  queue: queueStatsSchema,
 });
 
 export const usageResponseSchema = z.strictObject({
@@ -188,6 +217,17 @@ export const adminHealthResponseSchema = z.strictObject({
       largest_shard_estimate_mb: z.number().nullable(),
       status: z.enum(["ok", "warn", "unknown"]),
     }),
+    queue: z
+      .strictObject({
+        depth: z.number().int(),
+        max_tenant_depth: z.number().int(),
+        avg_wait_ms: z.number().int(),
+        status: z.enum(["ok", "warn"]),
+        reasons: z.array(z.string()),
+      })
+      .describe(
+        "warn (degraded) above 50 waiting requests of one tenant, 1000 in all, or an average wait over 60 s.",
+      ),
   }),
 });
 

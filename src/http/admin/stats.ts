@@ -28,14 +28,15 @@ export function hashStatus(largestShardMb: number | null): "ok" | "warn" | "unkn
   return largestShardMb > HASH_WARN_MB ? "warn" : "ok";
 }
 
-/** Store unreachable: unhealthy. Poor cache hit rate or an oversized hash: degraded. */
+/** Store unreachable: unhealthy. Poor cache hit rate, an oversized hash or a backed-up waiting queue: degraded. */
 export function overallHealth(
   storeOk: boolean,
   cache: CacheStatus,
   hash: "ok" | "warn" | "unknown",
+  queue: "ok" | "warn" = "ok",
 ): HealthStatus {
   if (!storeOk) return "unhealthy";
-  return cache === "poor" || hash === "warn" ? "degraded" : "healthy";
+  return cache === "poor" || hash === "warn" || queue === "warn" ? "degraded" : "healthy";
 }
 
 export const percent = (part: number, whole: number) =>

@@ -1,6 +1,7 @@
 // The `quota` middleware: applies the deny list, identifies the tenant, prices the request, decides all of its limits
-// at once, answers a refusal itself (403, 429 or 503 problem+json) and puts the RateLimit headers on whatever the next handler returns. The
-// worker's proxy runs behind it; an existing Hono app uses it through the library entry (src/lib.ts).
+// at once, takes its concurrency slots or lets it wait (the gate), answers a refusal itself (403, 429 or 503
+// problem+json) and puts the RateLimit headers on whatever the next handler returns. The worker's proxy runs behind
+// it; an existing Hono app uses it through the library entry (src/lib.ts).
 import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "../../core/clock.ts";
 import type { DenyEntry } from "../../core/deny.ts";
@@ -9,7 +10,10 @@ import type { DenyList } from "../../limiter/deny-list.ts";
 import type { QuotaService } from "../../limiter/quota-service.ts";
 import type { Activity } from "../../metrics/activity.ts";
 import type { GateConfig } from "../../policy/config.ts";
+import type { Gate } from "../../queue/admission.ts";
+import { gateRefusal, releaseWhenDone, waitHeaders } from "../admission-response.ts";
 import { type Identity, identify } from "../identity.ts";
+import { preferredWaitSeconds } from "../prefer.ts";
 import { problem, problemFromError } from "../problem.ts";
 import { rateLimitHeaders } from "../ratelimit-headers.ts";
 import { type Metered, meterRequest } from "../settlement/meter.ts";
@@ -21,6 +25,8 @@ export interface QuotaGate {
   quota: QuotaService;
   deny: DenyList;
   activity: Activity;
+  /** Admission: the rate decision, then concurrency slots, then waiting instead of a refusal. */
+  gate: Gate;
 }
 
 /** Context variables the middleware sets for the handlers behind it (absent on exempt routes or when disabled). */
@@ -112,6 +118,7 @@ function forbidden(entry: DenyEntry, path: string): Response {
  * own error handler never sees quotagate's errors; errors of the handlers behind it are left to the app. */
 export function quotaMiddleware(gate: QuotaGate): MiddlewareHandler<QuotaEnv> {
   const { config, clock, quota, deny, activity } = gate;
+  const admission = gate.gate;
   const policy = config.policy;
   return async (c, next) => {
     const req = c.req.raw;
@@ -128,8 +135,9 @@ export function quotaMiddleware(gate: QuotaGate): MiddlewareHandler<QuotaEnv> {
       deny.blocked(entry);
       return forbidden(entry, path);
     };
-    let decision: Decision;
+    let admitted: Awaited<ReturnType<Gate["admit"]>>;
     let metered: Metered;
+    const waitUntil = waitUntilOf(c);
     try {
       // The deny list is consulted before anything else: a refused address costs no credential check.
       const rules = await deny.rules();
@@ -141,22 +149,31 @@ export function quotaMiddleware(gate: QuotaGate): MiddlewareHandler<QuotaEnv> {
       c.set("quotaIdentity", id);
       // A route with token rules reads the body for its estimate, reserved with the request's other limits.
       metered = await meterRequest(req, policy.route(req.method, route), quota);
-      decision = await quota.admit(id, metered.cost, waitUntilOf(c));
+      admitted = await admission.admit({
+        who: id,
+        cost: metered.cost,
+        waitUntil,
+        signal: req.signal,
+        preferWaitSec: preferredWaitSeconds(req.headers),
+      });
     } catch (err) {
       return problemFromError(err, path);
     }
+    const { decision, hold } = admitted;
     const decidedAtMs = clock.now();
-    activity.record(decision.tenant, decision.allowed);
-    const headers = rateLimitHeaders(decision, decidedAtMs);
-    if (!decision.allowed) {
+    activity.record(decision.tenant, admitted.admitted);
+    const headers = [...rateLimitHeaders(decision, decidedAtMs), ...waitHeaders(admitted)];
+    if (!admitted.admitted) {
       await metered.discard();
-      return refusal(decision, headers, path, decidedAtMs);
+      return gateRefusal(admitted, headers, path) ?? refusal(decision, headers, path, decidedAtMs);
     }
     c.set("quota", decision);
     c.set("quotaForward", metered.forward);
     await next();
     // The response settles the reservation as it ends (usage read on the fly; streams stay streams).
     c.res = metered.settle(c.res, decision, decidedAtMs);
+    // Concurrency slots are held until the response's body ends, the client leaves or the origin fails.
+    c.res = releaseWhenDone(c.res, hold, waitUntil, req.signal);
     for (const [k, v] of headers) c.header(k, v);
   };
 }

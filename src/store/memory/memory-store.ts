@@ -4,9 +4,10 @@
 import { applyDelta, planAcquire, type SlotState } from "../../algorithms/acquire.ts";
 import { grantPeriod, previousSlidingPeriodId, retentionEndMs } from "../../algorithms/limit-window.ts";
 import { SHARER_SLOTS, SHARER_WINDOW_MS, updateSharers } from "../../algorithms/sharers.ts";
+import { dropExpired, nextExpiry, renewSlots, type SlotSet, takeSlots } from "../../algorithms/slot-set.ts";
 import type { BucketState } from "../../algorithms/token-bucket.ts";
 import type { LimitSpec } from "../../core/quota.ts";
-import { denyField, shardOf, USAGE_SHARDS, usageKey } from "../keys.ts";
+import { denyField, shardOf, slotKey, USAGE_SHARDS, usageKey } from "../keys.ts";
 import { readByAcquire } from "../read-by-acquire.ts";
 import type {
   AcquireItem,
@@ -14,6 +15,8 @@ import type {
   DenyEntry,
   DenyKind,
   FlushBatch,
+  SlotGrant,
+  SlotScope,
   StatsDelta,
   Store,
   TenantRecord,
@@ -39,6 +42,8 @@ export class MemoryStore implements Store {
   private readonly deny = new Map<string, DenyEntry>();
   /** Sharer registries by (tenant, limit, period); pruned with the hashes' sweep. */
   private readonly sharers = new Map<string, { raw: string; expireAtMs: number }>();
+  /** Concurrency slots by scope key; a set is dropped once empty. */
+  private readonly slots = new Map<string, SlotSet>();
   private writes = 0;
 
   async acquire(
@@ -178,6 +183,49 @@ export class MemoryStore implements Store {
     return this.deny.delete(denyField(kind, value));
   }
 
+  async acquireSlots(scopes: SlotScope[], slotId: string, nowMs: number, ttlMs: number): Promise<SlotGrant> {
+    const sets = scopes.map((s) => this.slotSet(s));
+    const ok = takeSlots(
+      sets,
+      scopes.map((s) => s.limit),
+      slotId,
+      nowMs,
+      ttlMs,
+    );
+    const out = sets.map((set) => ({ inUse: set.size, nextExpiryMs: nextExpiry(set) }));
+    scopes.forEach((s, i) => {
+      if (sets[i]!.size === 0) this.slots.delete(slotKey(s.kind, s.id));
+    });
+    return { ok, scopes: out };
+  }
+
+  async releaseSlots(scopes: SlotScope[], slotId: string): Promise<void> {
+    for (const s of scopes) {
+      const key = slotKey(s.kind, s.id);
+      const set = this.slots.get(key);
+      if (set?.delete(slotId) && set.size === 0) this.slots.delete(key);
+    }
+  }
+
+  async renewSlots(scopes: SlotScope[], slotId: string, nowMs: number, ttlMs: number): Promise<number> {
+    return renewSlots(
+      scopes.map((s) => this.slots.get(slotKey(s.kind, s.id)) ?? new Map()),
+      slotId,
+      nowMs,
+      ttlMs,
+    );
+  }
+
+  private slotSet(scope: SlotScope): SlotSet {
+    const key = slotKey(scope.kind, scope.id);
+    let set = this.slots.get(key);
+    if (!set) {
+      set = new Map();
+      this.slots.set(key, set);
+    }
+    return set;
+  }
+
   private loadSlot(tenant: string, limit: LimitSpec, nowMs: number): SlotState {
     const w = limit.window;
     if (w.kind !== "sliding") return this.loadPeriodSlot(tenant, limit, grantPeriod(limit, nowMs).id);
@@ -223,6 +271,10 @@ export class MemoryStore implements Store {
   private sweep(nowMs: number): void {
     for (const [key, hash] of this.hashes) if (hash.expireAtMs <= nowMs) this.hashes.delete(key);
     for (const [key, reg] of this.sharers) if (reg.expireAtMs <= nowMs) this.sharers.delete(key);
+    for (const [key, set] of this.slots) {
+      dropExpired(set, nowMs);
+      if (set.size === 0) this.slots.delete(key);
+    }
   }
 }
 

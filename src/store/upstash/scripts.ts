@@ -228,6 +228,60 @@ end
 return { fields, bytes }`;
 export const SIZE_SHA = "66a2eac860ae40b414408cf18375ddd768773394";
 
+/**
+ * SLOTS_ACQUIRE: takes one concurrency slot in every scope, all or nothing (mirror of algorithms/slot-set.ts
+ * takeSlots). Slots whose expiry has passed are dropped first; an id already held is not counted twice.
+ * KEYS: one sorted set per scope (member = slot id, score = its expiry, ms).
+ * ARGV[1] slot id, ARGV[2] now (ms), ARGV[3] ttl (ms), then one limit per key.
+ * Returns { ok (1|0), then per key: slots held after the call, earliest expiry (ms; 0 when none) }.
+ */
+export const SLOTS_ACQUIRE_LUA = `local id, now, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local ok = 1
+for i = 1, #KEYS do
+  redis.call("ZREMRANGEBYSCORE", KEYS[i], "-inf", string.format("%d", now))
+  if not redis.call("ZSCORE", KEYS[i], id) and redis.call("ZCARD", KEYS[i]) >= tonumber(ARGV[3 + i]) then ok = 0 end
+end
+local out = { ok }
+for i = 1, #KEYS do
+  if ok == 1 then
+    redis.call("ZADD", KEYS[i], string.format("%d", now + ttl), id)
+    -- the set outlives its latest slot (a safety net: expired slots are dropped by score, not by key expiry)
+    if redis.call("PTTL", KEYS[i]) < ttl then redis.call("PEXPIRE", KEYS[i], ttl) end
+  end
+  out[#out + 1] = redis.call("ZCARD", KEYS[i])
+  local first = redis.call("ZRANGE", KEYS[i], 0, 0, "WITHSCORES")
+  out[#out + 1] = tonumber(first[2] or "0")
+end
+return out`;
+export const SLOTS_ACQUIRE_SHA = "86a3d18124dc3f354195f28091c7c2a84388d372";
+
+/**
+ * SLOTS_RELEASE: gives a slot back in every scope.
+ * KEYS: the scopes' sorted sets. ARGV[1] slot id. Returns how many were held.
+ */
+export const SLOTS_RELEASE_LUA = `local n = 0
+for i = 1, #KEYS do n = n + redis.call("ZREM", KEYS[i], ARGV[1]) end
+return n`;
+export const SLOTS_RELEASE_SHA = "0ee5946099d72a40020f15483e63bb5d55267467";
+
+/**
+ * SLOTS_RENEW: moves a held slot's expiry forward where it has not expired (mirror of algorithms/slot-set.ts
+ * renewSlots). KEYS: the scopes' sorted sets. ARGV[1] slot id, ARGV[2] now (ms), ARGV[3] ttl (ms).
+ * Returns in how many scopes the slot is still held.
+ */
+export const SLOTS_RENEW_LUA = `local id, now, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local n = 0
+for i = 1, #KEYS do
+  local exp = redis.call("ZSCORE", KEYS[i], id)
+  if exp and tonumber(exp) > now then
+    redis.call("ZADD", KEYS[i], "XX", string.format("%d", now + ttl), id)
+    if redis.call("PTTL", KEYS[i]) < ttl then redis.call("PEXPIRE", KEYS[i], ttl) end
+    n = n + 1
+  end
+end
+return n`;
+export const SLOTS_RENEW_SHA = "2e52b7aa7d2024af7501e7b96960721ab4d6574d";
+
 export interface LuaScript {
   name: string;
   source: string;
@@ -238,4 +292,7 @@ export const SCRIPTS = {
   acquire: { name: "acquire", source: ACQUIRE_LUA, sha: ACQUIRE_SHA },
   adjust: { name: "adjust", source: ADJUST_LUA, sha: ADJUST_SHA },
   size: { name: "size", source: SIZE_LUA, sha: SIZE_SHA },
+  slotsAcquire: { name: "slotsAcquire", source: SLOTS_ACQUIRE_LUA, sha: SLOTS_ACQUIRE_SHA },
+  slotsRelease: { name: "slotsRelease", source: SLOTS_RELEASE_LUA, sha: SLOTS_RELEASE_SHA },
+  slotsRenew: { name: "slotsRenew", source: SLOTS_RENEW_LUA, sha: SLOTS_RENEW_SHA },
 } satisfies Record<string, LuaScript>;

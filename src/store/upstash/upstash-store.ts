@@ -11,6 +11,7 @@ import {
   denyKey,
   shardOf,
   sharersKey,
+  slotKey,
   statsKey,
   tenantKey,
   USAGE_SHARDS,
@@ -23,6 +24,8 @@ import type {
   DenyEntry,
   DenyKind,
   FlushBatch,
+  SlotGrant,
+  SlotScope,
   StatsDelta,
   Store,
   TenantRecord,
@@ -277,6 +280,36 @@ export class UpstashStore implements Store {
 
   async deleteDeny(kind: DenyKind, value: string): Promise<boolean> {
     return Number(await this.once.exec(["HDEL", denyKey(), denyField(kind, value)])) === 1;
+  }
+
+  async acquireSlots(scopes: SlotScope[], slotId: string, nowMs: number, ttlMs: number): Promise<SlotGrant> {
+    const keys = scopes.map((s) => slotKey(s.kind, s.id));
+    // Retried like an acquire: a resent call finds its slot id held and takes nothing more.
+    const out = await this.run<number[]>(this.redis, SCRIPTS.slotsAcquire, keys, [
+      slotId,
+      nowMs,
+      ttlMs,
+      ...scopes.map((s) => s.limit),
+    ]);
+    return {
+      ok: Number(out[0]) === 1,
+      scopes: scopes.map((_, i) => ({
+        inUse: Number(out[1 + i * 2]),
+        nextExpiryMs: Number(out[2 + i * 2]),
+      })),
+    };
+  }
+
+  async releaseSlots(scopes: SlotScope[], slotId: string): Promise<void> {
+    if (!scopes.length) return;
+    const keys = scopes.map((s) => slotKey(s.kind, s.id));
+    await this.run<number>(this.redis, SCRIPTS.slotsRelease, keys, [slotId]);
+  }
+
+  async renewSlots(scopes: SlotScope[], slotId: string, nowMs: number, ttlMs: number): Promise<number> {
+    if (!scopes.length) return 0;
+    const keys = scopes.map((s) => slotKey(s.kind, s.id));
+    return Number(await this.run<number>(this.redis, SCRIPTS.slotsRenew, keys, [slotId, nowMs, ttlMs]));
   }
 }
 
