@@ -4,7 +4,7 @@
 // the slot TTL), while a live isolate's renewals keep its slots.
 import { expect, it } from "vitest";
 import { createFakeClock, createFakeTimers } from "../src/core/clock.ts";
-import { upstashWorker } from "./support/admin.ts";
+import { UPSTASH_BINDINGS, upstashWorker } from "./support/admin.ts";
 import { asTenant, expectProblem, FROZEN_AT_MS, policyJson } from "./support/gateway.ts";
 import { describeWithRedis } from "./support/redis-suite.ts";
 import { releaseSlow, slowArrived, testOriginUrl } from "./support/test-origin.ts";
@@ -17,16 +17,36 @@ const random = () => crypto.randomUUID().slice(0, 8);
  */
 function isolates(patch: Record<string, unknown>) {
   const clock = createFakeClock(FROZEN_AT_MS);
-  const env = { ORIGIN_URL: `${testOriginUrl()}/o-${random()}`, QUOTA_POLICY: policyJson(patch) };
+  const origin = `${testOriginUrl()}/o-${random()}`;
+  const env = { ORIGIN_URL: origin, QUOTA_POLICY: policyJson(patch) };
   const timersA = createFakeTimers(clock);
   const timersB = createFakeTimers(clock);
   return {
     clock,
+    origin,
     timersA,
     timersB,
     a: upstashWorker(clock, env, timersA),
     b: upstashWorker(clock, env, timersB),
   };
+}
+
+/** Expiries (ms) of the origin's slots as the store holds them: one REST call to the run's local Upstash server. */
+async function slotExpiries(origin: string): Promise<number[]> {
+  const res = await fetch(UPSTASH_BINDINGS.UPSTASH_REDIS_REST_URL as string, {
+    method: "POST",
+    headers: { authorization: `Bearer ${UPSTASH_BINDINGS.UPSTASH_REDIS_REST_TOKEN as string}` },
+    body: JSON.stringify(["ZRANGE", `qg:c:o:${origin}`, 0, -1, "WITHSCORES"]),
+  });
+  const flat = ((await res.json()) as { result: string[] }).result;
+  return flat.filter((_, i) => i % 2 === 1).map(Number);
+}
+
+/** Resolves once the store shows a slot expiring at `atMs` (a renewal is sent in the background: the test waits for
+ * it to land instead of racing it). Each check is a round trip; the bound only stops a broken build from spinning. */
+async function slotRenewedTo(origin: string, atMs: number): Promise<void> {
+  for (let i = 0; i < 500; i++) if ((await slotExpiries(origin)).includes(atMs)) return;
+  throw new Error(`no slot of ${origin} came to expire at ${atMs}: ${await slotExpiries(origin)}`);
 }
 
 const statusAndText = (p: Promise<Response>) =>
@@ -83,7 +103,7 @@ describeWithRedis("concurrency slots across isolates sharing an Upstash store", 
   });
 
   it("gives back the slots of an isolate that stopped running once they expire; a live isolate keeps its own", async () => {
-    const { clock, timersB, a, b } = isolates({ concurrency: { origin: 2, slotTtlSeconds: 30 } });
+    const { clock, origin, timersB, a, b } = isolates({ concurrency: { origin: 2, slotTtlSeconds: 30 } });
     const g = `g${random()}`;
     const tenant = `t-${random()}`;
     // A's request never finishes and A never runs again (its timers never fire: no renewal).
@@ -94,9 +114,11 @@ describeWithRedis("concurrency slots across isolates sharing an Upstash store", 
     const full = await b.fetch(`/__loopback/slow/${g}/refused`, asTenant(tenant));
     await expectProblem(full, 503);
 
-    timersB.advance(29_999);
+    timersB.advance(10_000); // B renews its slot at a third of the TTL: to expire at 40 s
+    await slotRenewedTo(origin, FROZEN_AT_MS + 40_000);
+    timersB.advance(19_999);
     expect((await b.fetch(`/__loopback/slow/${g}/still`, asTenant(tenant))).status).toBe(503);
-    timersB.advance(1); // 30 s: A's slot has expired; B's was renewed at 10 s (to expire at 40 s)
+    timersB.advance(1); // 30 s: A's slot has expired; B's was renewed
     const next = statusAndText(b.fetch(`/__loopback/slow/${g}/next`, asTenant(tenant)));
     expect(await slowArrived(g, 3)).toMatchObject({ inflight: 3, max_inflight: 3 });
     // Only A's slot was taken over: B's live request still holds its own.
