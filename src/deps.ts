@@ -94,6 +94,7 @@ export function buildServices(config: GateConfig, opts: BuildOptions = {}): Omit
       slotTtlMs: concurrency.slotTtlSeconds * 1000,
       maxDepth: queue.maxDepth,
       recheckMs: queue.recheckMs,
+      order: queue.order,
     }),
   };
 }

@@ -250,6 +250,8 @@ export const policySchema = z
         maxDepth: z.number().int().min(1).max(1_000_000).default(5_000),
         /** While requests wait for a slot, how often an isolate looks for slots freed by other isolates. */
         recheckMs: z.number().int().min(50).max(60_000).default(1_000),
+        /** How requests waiting for a slot are served across tenants: round-robin (fair), or by arrival. */
+        order: z.enum(["round-robin", "fifo"]).default("round-robin"),
       })
       .prefault({}),
   })

@@ -9,6 +9,7 @@ import type { PlanRequest } from "../limiter/plan-resolver.ts";
 import type { QuotaService, Ruling } from "../limiter/quota-service.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { Store } from "../store/store.ts";
+import type { QueueOrder } from "./fair-tenant-queue.ts";
 import { type SlotHold, SlotService } from "./slots.ts";
 import { type QueueSnapshot, queueHealth } from "./wait-stats.ts";
 import { type Blocked, type SlotScopeKind, type Step, WaitingRoom } from "./waiting-room.ts";
@@ -241,6 +242,8 @@ export interface CreateGateOptions {
   /** Requests waiting at once in one isolate, all tenants. */
   maxDepth: number;
   recheckMs: number;
+  /** How requests waiting for a slot are served across tenants. */
+  order?: QueueOrder | undefined;
 }
 
 /** The waiting room and the slot service of one isolate, wired: a release wakes the next waiting request. */
@@ -251,6 +254,7 @@ export function createGate(o: CreateGateOptions): Gate {
     metrics: o.metrics,
     maxDepth: o.maxDepth,
     recheckMs: o.recheckMs,
+    order: o.order,
   });
   const slots = new SlotService({
     store: o.store,

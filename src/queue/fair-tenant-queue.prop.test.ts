@@ -112,6 +112,25 @@ describe("FairTenantQueue", () => {
     expect(order).toEqual(["e0", "f0", "e1"]);
   });
 
+  it("in fifo order serves by arrival across tenants (the comparison round-robin is measured against)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom("a", "b", "c"), { maxLength: 60 }), (tenants) => {
+        const q = new FairTenantQueue<number>("fifo");
+        tenants.forEach((t, i) => {
+          q.push(t, i);
+        });
+        const out: number[] = [];
+        for (let e = q.shift(); e; e = q.shift()) out.push(e.item);
+        expect(out).toEqual(tenants.map((_, i) => i));
+      }),
+    );
+    const q = new FairTenantQueue<string>("fifo");
+    for (let i = 0; i < 100; i++) q.push("enterprise", `e${i}`);
+    q.push("free", "f0");
+    const served = Array.from({ length: 101 }, () => q.shift()!.item);
+    expect(served.indexOf("f0")).toBe(100);
+  });
+
   it("skips lanes that are not eligible, and a lane that empties hands the turn on", () => {
     const q = new FairTenantQueue<string>();
     q.push("a", "a0");

@@ -1,12 +1,19 @@
 // FairTenantQueue: waiting entries in one FIFO lane per tenant, served by weighted round-robin over the lanes, so one
 // tenant's many entries delay another tenant's entry by at most one visit of each lane ahead (weight entries each).
+// In "fifo" order the lanes are served by arrival instead (the oldest head first): one tenant's backlog then delays
+// everyone behind it, which is what an operator compares fairness against.
 // Hand-written: the libraries at hand are priority or FIFO queues; none keeps per-key lanes with a turn ring and
 // removal of any entry (an aborted or expired wait leaves from the middle of its lane).
 
 export interface QueueEntry<T> {
   readonly tenant: string;
   readonly item: T;
+  /** Arrival rank in the queue (serves "fifo" order). */
+  readonly seq: number;
 }
+
+/** How waiting entries are served across tenants. */
+export type QueueOrder = "round-robin" | "fifo";
 
 interface Lane<T> {
   tenant: string;
@@ -26,6 +33,12 @@ export class FairTenantQueue<T> {
   /** Index in `ring` of the lane being served. */
   private cursor = 0;
   private count = 0;
+  private seq = 0;
+  private readonly order: QueueOrder;
+
+  constructor(order: QueueOrder = "round-robin") {
+    this.order = order;
+  }
 
   get size(): number {
     return this.count;
@@ -42,7 +55,7 @@ export class FairTenantQueue<T> {
 
   /** Appends an entry to its tenant's lane; `weight` (at least 1) is the lane's turns per visit from now on. */
   push(tenant: string, item: T, weight = 1): QueueEntry<T> {
-    const entry: QueueEntry<T> = { tenant, item };
+    const entry: QueueEntry<T> = { tenant, item, seq: this.seq++ };
     const w = Math.max(1, Math.floor(weight));
     let lane = this.lanes.get(tenant);
     if (!lane) {
@@ -76,6 +89,12 @@ export class FairTenantQueue<T> {
   /** The entry whose turn it is among the lanes `eligible` accepts (all by default), without taking it. */
   peek(eligible: (tenant: string) => boolean = () => true): QueueEntry<T> | undefined {
     const n = this.ring.length;
+    if (this.order === "fifo") {
+      let oldest: QueueEntry<T> | undefined;
+      for (const lane of this.ring)
+        if (eligible(lane.tenant) && (!oldest || lane.items[0]!.seq < oldest.seq)) oldest = lane.items[0];
+      return oldest;
+    }
     for (let k = 0; k < n; k++) {
       const lane = this.ring[(this.cursor + k) % n]!;
       if (eligible(lane.tenant)) return lane.items[0];

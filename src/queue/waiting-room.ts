@@ -9,7 +9,7 @@
 // request's I/O never depends on another request staying alive.
 import type { Clock, Timers } from "../core/clock.ts";
 import type { Metrics } from "../metrics/metrics.ts";
-import { FairTenantQueue, type QueueEntry } from "./fair-tenant-queue.ts";
+import { FairTenantQueue, type QueueEntry, type QueueOrder } from "./fair-tenant-queue.ts";
 import { WaitStats } from "./wait-stats.ts";
 
 export type SlotScopeKind = "tenant" | "origin";
@@ -53,6 +53,8 @@ export interface WaitingRoomOptions {
   maxDepth: number;
   /** How often waiting requests look for slots freed elsewhere. */
   recheckMs: number;
+  /** How slot waiters are served across tenants (default round-robin). */
+  order?: QueueOrder | undefined;
 }
 
 type Poke = "attempt" | "end";
@@ -78,7 +80,7 @@ interface Waiter<T> {
 export class WaitingRoom<T> {
   private readonly o: WaitingRoomOptions;
   private readonly lanes = new Map<string, Array<Waiter<T>>>();
-  private readonly slots = new FairTenantQueue<Waiter<T>>();
+  private readonly slots: FairTenantQueue<Waiter<T>>;
   /** Tenants whose slot waiters were refused by their own tenant's limit: origin capacity is not theirs to use. */
   private readonly blocked = new Set<string>();
   private readonly depths = new Map<string, number>();
@@ -96,6 +98,7 @@ export class WaitingRoom<T> {
 
   constructor(o: WaitingRoomOptions) {
     this.o = o;
+    this.slots = new FairTenantQueue<Waiter<T>>(o.order);
     this.stats = new WaitStats();
   }
 
