@@ -177,10 +177,10 @@ describe("parseConfig: concurrency and waiting", () => {
     expect(plain.wait).toBeUndefined();
   });
 
-  it("defaults: no origin cap, 30 s slot TTL, 5000 waiting requests per isolate, rechecks every second", () => {
+  it("defaults: no origin cap, 30 s slot TTL, 5000 waiting requests per isolate, rechecks every second, round-robin order", () => {
     const p = parseConfig({ ORIGIN_URL }).policy.policy;
     expect(p.concurrency).toEqual({ slotTtlSeconds: 30 });
-    expect(p.queue).toEqual({ maxDepth: 5_000, recheckMs: 1_000 });
+    expect(p.queue).toEqual({ maxDepth: 5_000, recheckMs: 1_000, order: "round-robin" });
   });
 });
 
