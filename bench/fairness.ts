@@ -2,7 +2,8 @@
 // gateway enforces (`concurrency.origin`). The real worker bundle runs in workerd instances on the Upstash store
 // (tools/upstash-local over a private redis-server); the noisy tenant keeps many requests open with `Prefer: wait`,
 // the quiet one sends one request at a time at a steady pace. The same load runs with the waiting queue served
-// round-robin across tenants and in arrival order (fifo). Writes bench/results/fairness-<timestamp>.{md,json}.
+// round-robin across tenants and in arrival order (fifo). Writes bench/results/fairness-<timestamp>.{md,json} and
+// docs/fairness.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     cap: { type: "string", default: "8" },
     "delay-ms": { type: "string", default: "100" },
     "quiet-every-ms": { type: "string", default: "200" },
+    "no-docs": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
 });
@@ -36,7 +38,8 @@ if (values.help) {
   --noisy n           open requests the noisy tenant keeps (default 48)
   --cap n             concurrency.origin: requests in flight to the origin at once (default 8)
   --delay-ms n        the origin's answer time (default 100)
-  --quiet-every-ms n  the quiet tenant's pause between its requests (default 200)`);
+  --quiet-every-ms n  the quiet tenant's pause between its requests (default 200)
+  --no-docs           do not rewrite docs/fairness.md`);
   process.exit(0);
 }
 const opts = {
@@ -182,6 +185,7 @@ function render(rows: Row[], wallMs: number): string {
     `\`npm run bench:fairness -- --seconds ${opts.seconds} --instances ${opts.instances} --noisy ${opts.noisy} --cap ${opts.cap} --delay-ms ${opts.delayMs} --quiet-every-ms ${opts.quietEveryMs}\``,
     "",
     `${opts.instances} workerd instance(s) of the worker bundle on one Upstash store; the origin answers every request after ${opts.delayMs} ms and the gateway caps it at ${opts.cap} in flight (\`concurrency.origin\`). The noisy tenant keeps ${opts.noisy} requests open (\`Prefer: wait=60\`); the quiet tenant sends one request, then pauses ${opts.quietEveryMs} ms. Waits are the gateway's \`X-Quota-Waited-Ms\` of admitted requests; the in-flight maximum is counted by the origin itself. Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}. Wall time ${Math.round(wallMs / 1000)} s.`,
+    "What to read: with the queue in arrival order the quiet tenant waits behind the noisy tenant's backlog; round-robin serves it at its turn. Within an isolate a turn is one request; across isolates each runs its own ring, and a slot freed in the other isolate is found at the next recheck (`queue.recheckMs`, 1 s), which is what the quiet tenant's p99 shows. The origin's own count must never pass the cap.",
     "",
     "| queue order | tenant | admitted | refused | errors | wait p50 (ms) | wait p99 (ms) | latency p50 (ms) | latency p99 (ms) | origin max in flight / cap | origin answers/s |",
     "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -217,4 +221,7 @@ const dir = join(root, "bench", "results");
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, `fairness-${stamp}.md`), md);
 writeFileSync(join(dir, `fairness-${stamp}.json`), `${JSON.stringify({ opts, rows }, null, 2)}\n`);
-console.log(`\n${md}\nwritten: bench/results/fairness-${stamp}.{md,json}`);
+if (!values["no-docs"]) writeFileSync(join(root, "docs", "fairness.md"), md);
+console.log(
+  `\n${md}\nwritten: bench/results/fairness-${stamp}.{md,json}${values["no-docs"] ? "" : " and docs/fairness.md"}`,
+);
