@@ -95,6 +95,7 @@ export function buildServices(config: GateConfig, opts: BuildOptions = {}): Omit
       maxDepth: queue.maxDepth,
       recheckMs: queue.recheckMs,
       order: queue.order,
+      breaker: limiter.breaker,
     }),
   };
 }

@@ -10,7 +10,7 @@ import type { QuotaService, Ruling } from "../limiter/quota-service.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { Store } from "../store/store.ts";
 import type { QueueOrder } from "./fair-tenant-queue.ts";
-import { type SlotHold, SlotService } from "./slots.ts";
+import { type SlotHold, SlotService, type SlotServiceOptions } from "./slots.ts";
 import { type QueueSnapshot, queueHealth } from "./wait-stats.ts";
 import { type Blocked, type SlotScopeKind, type Step, WaitingRoom } from "./waiting-room.ts";
 
@@ -244,6 +244,8 @@ export interface CreateGateOptions {
   recheckMs: number;
   /** How requests waiting for a slot are served across tenants. */
   order?: QueueOrder | undefined;
+  /** The store's breaker, shared with the limiter. */
+  breaker?: SlotServiceOptions["breaker"];
 }
 
 /** The waiting room and the slot service of one isolate, wired: a release wakes the next waiting request. */
@@ -264,6 +266,7 @@ export function createGate(o: CreateGateOptions): Gate {
     origin: o.origin,
     ttlMs: o.slotTtlMs,
     storeTimeoutMs: o.storeTimeoutMs,
+    breaker: o.breaker,
   });
   slots.onFreed = (tenant) => room.slotFreed(tenant);
   return new Gate({

@@ -8,6 +8,7 @@
 // a concurrency limit pay anything.
 import type { Clock, Timers } from "../core/clock.ts";
 import type { Plan } from "../core/quota.ts";
+import type { Breaker } from "../limiter/breaker.ts";
 import { withTimeout } from "../limiter/timeout.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { SlotScope, Store } from "../store/store.ts";
@@ -23,6 +24,8 @@ export interface SlotServiceOptions {
   /** A slot not renewed for this long is free again. */
   ttlMs: number;
   storeTimeoutMs: number;
+  /** The store's breaker (shared with the limiter): while it is open, slots are not asked of the store at all. */
+  breaker?: Pick<Breaker, "allows" | "failure" | "success"> | undefined;
 }
 
 export type SlotAttempt =
@@ -77,6 +80,12 @@ export class SlotHold {
   }
 }
 
+/** Only a closed tier refuses while the store is away: an open or degraded one admits without a slot (its rate limits,
+ * or their degraded share, still bound it). */
+function storeAway(plan: Plan): SlotAttempt {
+  return plan.failure === "closed" ? { ok: false, scope: "store" } : { ok: true, hold: null };
+}
+
 export class SlotService {
   private readonly o: SlotServiceOptions;
   private seq = 0;
@@ -119,6 +128,8 @@ export class SlotService {
   async acquire(plan: Plan): Promise<SlotAttempt> {
     const scopes = this.scopesOf(plan);
     if (scopes.length === 0) return { ok: true, hold: null };
+    // A store known to be away is not waited for once per request: the failure policy answers at once.
+    if (this.o.breaker && !this.o.breaker.allows()) return storeAway(plan);
     const id = this.nextId();
     const call = this.o.store.acquireSlots(scopes, id, this.o.clock.now(), this.o.ttlMs);
     this.o.metrics.inc("quotagate_store_calls_total", { op: "slots" });
@@ -126,6 +137,7 @@ export class SlotService {
     try {
       grant = await withTimeout(call, this.o.storeTimeoutMs);
     } catch (err) {
+      this.o.breaker?.failure();
       this.o.metrics.inc("quotagate_store_errors_total", { op: "slots" });
       console.error("quotagate: concurrency slot acquisition failed", err);
       // A grant that arrives after we gave up is given back rather than held until it expires.
@@ -133,10 +145,9 @@ export class SlotService {
         (late) => (late.ok ? this.o.store.releaseSlots(scopes, id).catch(() => undefined) : undefined),
         () => undefined,
       );
-      // Only a closed tier refuses: an open or degraded one admits without a slot while the store is away (its rate
-      // limits, or their degraded share, still bound it).
-      return plan.failure === "closed" ? { ok: false, scope: "store" } : { ok: true, hold: null };
+      return storeAway(plan);
     }
+    this.o.breaker?.success();
     if (!grant.ok) {
       const i = grant.scopes.findIndex((s, k) => s.inUse >= scopes[k]!.limit);
       const full = scopes[Math.max(0, i)]!;
