@@ -5,6 +5,7 @@ import { createFakeClock, createFakeTimers } from "../core/clock.ts";
 import type { FailurePolicy, Plan } from "../core/quota.ts";
 import { Breaker } from "../limiter/breaker.ts";
 import { Metrics } from "../metrics/metrics.ts";
+// biome-ignore lint/style/noRestrictedImports: the test runs the slot service on the memory store, made to fail
 import { MemoryStore } from "../store/memory/memory-store.ts";
 import { SlotService } from "./slots.ts";
 
