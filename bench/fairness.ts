@@ -133,12 +133,14 @@ function summary(samples: Sample[]) {
   };
 }
 
-async function runOrder(order: Order, script: string, upstashUrl: string, origin: SlowOrigin) {
+type Upstash = Awaited<ReturnType<typeof startUpstashLocal>>;
+
+async function runOrder(order: Order, script: string, upstash: Upstash, origin: SlowOrigin) {
   const iso = await startIsolates(opts.instances, script, {
     // A path of its own per run: the origin's slots are keyed by ORIGIN_URL, so runs never share slot sets.
     ORIGIN_URL: `${origin.url}/${order}-${Date.now()}`,
     QUOTA_POLICY: JSON.stringify(policy(order)),
-    UPSTASH_REDIS_REST_URL: upstashUrl,
+    UPSTASH_REDIS_REST_URL: upstash.url,
     UPSTASH_REDIS_REST_TOKEN: TOKEN,
   });
   try {
@@ -149,6 +151,7 @@ async function runOrder(order: Order, script: string, upstashUrl: string, origin
       Array.from({ length: opts.instances }, (_, i) => client(iso.urls, "warm", i, 0, stop, [])),
     );
     origin.reset();
+    upstash.resetStats();
     const noisy: Sample[] = [];
     const quiet: Sample[] = [];
     stopAt = performance.now() + opts.seconds * 1_000;
@@ -163,12 +166,16 @@ async function runOrder(order: Order, script: string, upstashUrl: string, origin
     ]);
     clearInterval(progress);
     const seen = origin.inFlight();
+    const store = await upstash.snapshot();
+    const answered = noisy.length + quiet.length;
     return {
       order,
       noisy: summary(noisy),
       quiet: summary(quiet),
       originMaxInFlight: seen.max,
       originServedPerSec: Math.round(seen.served / opts.seconds),
+      redisCommandsPerRequest: Math.round(((store.redis_commands ?? Number.NaN) / answered) * 100) / 100,
+      upstashHttpPerRequest: Math.round((store.http_requests / answered) * 100) / 100,
     };
   } finally {
     await iso.dispose();
@@ -185,10 +192,10 @@ function render(rows: Row[], wallMs: number): string {
     `\`npm run bench:fairness -- --seconds ${opts.seconds} --instances ${opts.instances} --noisy ${opts.noisy} --cap ${opts.cap} --delay-ms ${opts.delayMs} --quiet-every-ms ${opts.quietEveryMs}\``,
     "",
     `${opts.instances} workerd instance(s) of the worker bundle on one Upstash store; the origin answers every request after ${opts.delayMs} ms and the gateway caps it at ${opts.cap} in flight (\`concurrency.origin\`). The noisy tenant keeps ${opts.noisy} requests open (\`Prefer: wait=60\`); the quiet tenant sends one request, then pauses ${opts.quietEveryMs} ms. Waits are the gateway's \`X-Quota-Waited-Ms\` of admitted requests; the in-flight maximum is counted by the origin itself. Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}. Wall time ${Math.round(wallMs / 1000)} s.`,
-    "What to read: with the queue in arrival order the quiet tenant waits behind the noisy tenant's backlog; round-robin serves it at its turn. Within an isolate a turn is one request; across isolates each runs its own ring, and a slot freed in the other isolate is found at the next recheck (`queue.recheckMs`, 1 s), which is what the quiet tenant's p99 shows. The origin's own count must never pass the cap.",
+    "What to read: with the queue in arrival order the quiet tenant waits behind the noisy tenant's backlog; round-robin serves it at its turn. Within an isolate a turn is one request; across isolates each runs its own ring, and a slot freed in the other isolate is found at the next recheck (`queue.recheckMs`, 1 s), which is what the quiet tenant's p99 shows. The origin's own count must never pass the cap. Redis commands and Upstash HTTP calls per request are the store's own counts over the measured seconds, both tenants together: the rate limits' leases cost next to nothing here, so they are almost all the concurrency slots' (a slot taken and given back per request, renewals, and the rechecks of waiting requests), each slot taken from Redis rather than leased, since a slot comes back at every response end.",
     "",
-    "| queue order | tenant | admitted | refused | errors | wait p50 (ms) | wait p99 (ms) | latency p50 (ms) | latency p99 (ms) | origin max in flight / cap | origin answers/s |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| queue order | tenant | admitted | refused | errors | wait p50 (ms) | wait p99 (ms) | latency p50 (ms) | latency p99 (ms) | origin max in flight / cap | origin answers/s | Redis cmds/req | Upstash HTTP/req |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows)
     for (const [tenant, s] of [
@@ -196,7 +203,7 @@ function render(rows: Row[], wallMs: number): string {
       ["quiet", r.quiet],
     ] as const)
       lines.push(
-        `| ${r.order} | ${tenant} | ${s.ok} | ${s.refused} | ${s.errors} | ${s.waitP50Ms} | ${s.waitP99Ms} | ${s.latencyP50Ms} | ${s.latencyP99Ms} | ${r.originMaxInFlight} / ${opts.cap} | ${r.originServedPerSec} |`,
+        `| ${r.order} | ${tenant} | ${s.ok} | ${s.refused} | ${s.errors} | ${s.waitP50Ms} | ${s.waitP99Ms} | ${s.latencyP50Ms} | ${s.latencyP99Ms} | ${r.originMaxInFlight} / ${opts.cap} | ${r.originServedPerSec} | ${r.redisCommandsPerRequest} | ${r.upstashHttpPerRequest} |`,
       );
   return `${lines.join("\n")}\n`;
 }
@@ -209,7 +216,7 @@ const upstash = await startUpstashLocal({ redisUrl: redis.url, token: TOKEN });
 const origin = await startSlowOrigin(opts.delayMs);
 const rows: Row[] = [];
 try {
-  for (const order of ORDERS) rows.push(await runOrder(order, script, upstash.url, origin));
+  for (const order of ORDERS) rows.push(await runOrder(order, script, upstash, origin));
 } finally {
   await origin.close();
   await upstash.close();
