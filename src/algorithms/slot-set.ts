@@ -9,13 +9,6 @@ export function dropExpired(set: SlotSet, nowMs: number): void {
   for (const [id, exp] of set) if (exp <= nowMs) set.delete(id);
 }
 
-/** Earliest expiry among the held slots (0 when none). */
-export function nextExpiry(set: SlotSet): number {
-  let min = 0;
-  for (const exp of set.values()) if (min === 0 || exp < min) min = exp;
-  return min;
-}
-
 /**
  * Takes slot `id` in every set, all or nothing: each must have room (fewer than its limit held), unless it holds `id`
  * already (a resent call takes nothing more). True when taken; the sets are changed only then.

@@ -267,18 +267,12 @@ export function describeStoreContract(name: string, make: () => StoreHarness): v
       expect((await store.acquireSlots([t, o], "a", T0, 30_000)).ok).toBe(true);
       expect(await store.acquireSlots([t, o], "b", T0 + 1, 30_000)).toEqual({
         ok: true,
-        scopes: [
-          { inUse: 2, nextExpiryMs: T0 + 30_000 },
-          { inUse: 2, nextExpiryMs: T0 + 30_000 },
-        ],
+        scopes: [{ inUse: 2 }, { inUse: 2 }],
       });
       // The tenant is full: nothing is taken in the origin scope either.
       expect(await store.acquireSlots([t, o], "c", T0 + 2, 30_000)).toEqual({
         ok: false,
-        scopes: [
-          { inUse: 2, nextExpiryMs: T0 + 30_000 },
-          { inUse: 2, nextExpiryMs: T0 + 30_000 },
-        ],
+        scopes: [{ inUse: 2 }, { inUse: 2 }],
       });
       expect((await store.acquireSlots([o], "d", T0 + 3, 30_000)).ok).toBe(true);
       expect((await store.acquireSlots([o], "e", T0 + 4, 30_000)).ok).toBe(false);
@@ -294,8 +288,27 @@ export function describeStoreContract(name: string, make: () => StoreHarness): v
       await store.releaseSlots([t], "a");
       expect(await store.acquireSlots([t], "b", T0 + 6, 30_000)).toEqual({
         ok: true,
-        scopes: [{ inUse: 1, nextExpiryMs: T0 + 30_006 }],
+        scopes: [{ inUse: 1 }],
       });
+    });
+
+    it("counts a slot id taken again after its expiry as new, and a live one once", async () => {
+      const { store } = make();
+      const o: SlotScope = { kind: "origin", id: tenant("again"), limit: 2 };
+      await store.acquireSlots([o], "x", T0, 30_000);
+      expect(await store.acquireSlots([o], "x", T0 + 1_000, 30_000)).toEqual({
+        ok: true,
+        scopes: [{ inUse: 1 }],
+      });
+      expect(await store.acquireSlots([o], "y", T0 + 40_000, 30_000)).toEqual({
+        ok: true,
+        scopes: [{ inUse: 1 }],
+      });
+      expect(await store.acquireSlots([o], "x", T0 + 40_000, 30_000)).toEqual({
+        ok: true,
+        scopes: [{ inUse: 2 }],
+      });
+      expect((await store.acquireSlots([o], "z", T0 + 40_000, 30_000)).ok).toBe(false);
     });
 
     it("gives a slot back once its expiry passes, unless its holder renewed it", async () => {
@@ -308,7 +321,7 @@ export function describeStoreContract(name: string, make: () => StoreHarness): v
       // At T0 + 30 s the slot nobody renewed is gone; the renewed one holds until T0 + 50 s.
       expect(await store.acquireSlots([o], "new", T0 + 30_000, 30_000)).toEqual({
         ok: true,
-        scopes: [{ inUse: 2, nextExpiryMs: T0 + 50_000 }],
+        scopes: [{ inUse: 2 }],
       });
       // A renewal after the expiry finds nothing to extend.
       expect(await store.renewSlots([o], "dead", T0 + 30_000, 30_000)).toBe(0);

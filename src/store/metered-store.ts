@@ -22,13 +22,12 @@ export function flushCommands(batch: FlushBatch): number {
   return (batch.deltas.length ? 1 + 2 * batch.deltas.length : 0) + (stats ? stats + 1 : 0);
 }
 
-/** The slot scripts, per scope: acquire drops expired slots and counts (ZREMRANGEBYSCORE, ZSCORE, ZCARD), takes
- * (ZADD, PTTL; the PEXPIRE it rarely needs is left out) and reports (ZCARD, ZRANGE); release is one ZREM; renew reads
- * the slot, moves it and checks the set's expiry (ZSCORE, ZADD, PTTL). */
-export function slotCommands(op: "acquire" | "release" | "renew", scopes: number, ok = true): number {
+/** The slot scripts, per scope: acquire counts the live slots (ZCOUNT), then takes one (ZADD NX) and renews the key's
+ * expiry (PEXPIRE), or, in a full scope, tidies expired slots and checks for its own (ZREMRANGEBYSCORE, ZSCORE);
+ * release is one ZREM; renew reads the slot, moves it and renews the key's expiry (ZSCORE, ZADD XX, PEXPIRE). */
+export function slotCommands(op: "acquire" | "release" | "renew", scopes: number): number {
   if (scopes === 0) return 0;
-  const per = op === "acquire" ? (ok ? 7 : 5) : op === "release" ? 1 : 3;
-  return 1 + per * scopes;
+  return 1 + (op === "release" ? 1 : 3) * scopes;
 }
 
 /** Commands of the calls whose count does not depend on their answer. */
@@ -81,7 +80,7 @@ export function meteredStore(store: Store, metrics: Metrics): Store {
     },
     async acquireSlots(scopes, slotId, nowMs, ttlMs) {
       const out = await store.acquireSlots(scopes, slotId, nowMs, ttlMs);
-      count("slots", slotCommands("acquire", scopes.length, out.ok));
+      count("slots", slotCommands("acquire", scopes.length));
       return out;
     },
     async releaseSlots(scopes, slotId) {

@@ -74,9 +74,8 @@ export interface SlotScope {
 export interface SlotGrant {
   /** True when a slot was taken in every scope; false: none was taken. */
   ok: boolean;
-  /** Per scope, in order: slots held after the call (expired ones dropped), and when the earliest of them expires
-   * (epoch ms; 0 when none is held). */
-  scopes: Array<{ inUse: number; nextExpiryMs: number }>;
+  /** Per scope, in order: live slots held after the call (expired ones never count). */
+  scopes: Array<{ inUse: number }>;
 }
 
 export interface Store {

@@ -4,7 +4,7 @@
 import { applyDelta, planAcquire, type SlotState } from "../../algorithms/acquire.ts";
 import { grantPeriod, previousSlidingPeriodId, retentionEndMs } from "../../algorithms/limit-window.ts";
 import { SHARER_SLOTS, SHARER_WINDOW_MS, updateSharers } from "../../algorithms/sharers.ts";
-import { dropExpired, nextExpiry, renewSlots, type SlotSet, takeSlots } from "../../algorithms/slot-set.ts";
+import { dropExpired, renewSlots, type SlotSet, takeSlots } from "../../algorithms/slot-set.ts";
 import type { BucketState } from "../../algorithms/token-bucket.ts";
 import type { LimitSpec } from "../../core/quota.ts";
 import { denyField, shardOf, slotKey, USAGE_SHARDS, usageKey } from "../keys.ts";
@@ -192,7 +192,7 @@ export class MemoryStore implements Store {
       nowMs,
       ttlMs,
     );
-    const out = sets.map((set) => ({ inUse: set.size, nextExpiryMs: nextExpiry(set) }));
+    const out = sets.map((set) => ({ inUse: set.size }));
     scopes.forEach((s, i) => {
       if (sets[i]!.size === 0) this.slots.delete(slotKey(s.kind, s.id));
     });

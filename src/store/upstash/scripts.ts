@@ -230,30 +230,44 @@ export const SIZE_SHA = "66a2eac860ae40b414408cf18375ddd768773394";
 
 /**
  * SLOTS_ACQUIRE: takes one concurrency slot in every scope, all or nothing (mirror of algorithms/slot-set.ts
- * takeSlots). Slots whose expiry has passed are dropped first; an id already held is not counted twice.
+ * takeSlots). Only live slots (expiry after now) count; an id already held is not counted twice.
  * KEYS: one sorted set per scope (member = slot id, score = its expiry, ms).
  * ARGV[1] slot id, ARGV[2] now (ms), ARGV[3] ttl (ms), then one limit per key.
- * Returns { ok (1|0), then per key: slots held after the call, earliest expiry (ms; 0 when none) }.
+ * Returns { ok (1|0), then per key: live slots held after the call }.
+ * Upstash bills every command, so the common case (room in every scope, a new id) costs per scope ZCOUNT, ZADD NX
+ * and PEXPIRE. Expired members are removed only when a scope is full (they never count, and only a holder that died
+ * leaves one behind); the key's expiry, renewed with every slot, outlives its latest slot.
  */
 export const SLOTS_ACQUIRE_LUA = `local id, now, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local ok = 1
+local used, held = {}, {}
 for i = 1, #KEYS do
-  redis.call("ZREMRANGEBYSCORE", KEYS[i], "-inf", string.format("%d", now))
-  if not redis.call("ZSCORE", KEYS[i], id) and redis.call("ZCARD", KEYS[i]) >= tonumber(ARGV[3 + i]) then ok = 0 end
+  used[i] = redis.call("ZCOUNT", KEYS[i], "(" .. string.format("%d", now), "+inf")
+  if used[i] >= tonumber(ARGV[3 + i]) then
+    redis.call("ZREMRANGEBYSCORE", KEYS[i], "-inf", string.format("%d", now))
+    -- full, unless this id holds a live slot already (a resent call)
+    local s = redis.call("ZSCORE", KEYS[i], id)
+    if s and tonumber(s) > now then held[i] = true else ok = 0 end
+  end
 end
 local out = { ok }
 for i = 1, #KEYS do
   if ok == 1 then
-    redis.call("ZADD", KEYS[i], string.format("%d", now + ttl), id)
-    -- the set outlives its latest slot (a safety net: expired slots are dropped by score, not by key expiry)
-    if redis.call("PTTL", KEYS[i]) < ttl then redis.call("PEXPIRE", KEYS[i], ttl) end
+    local exp = string.format("%d", now + ttl)
+    if redis.call("ZADD", KEYS[i], "NX", exp, id) == 1 then
+      used[i] = used[i] + 1
+    else
+      -- a resent call: its slot moves to the new expiry, and counts once (it counted already when still live)
+      local s = redis.call("ZSCORE", KEYS[i], id)
+      if not (s and tonumber(s) > now) then used[i] = used[i] + 1 end
+      redis.call("ZADD", KEYS[i], "XX", exp, id)
+    end
+    redis.call("PEXPIRE", KEYS[i], ttl)
   end
-  out[#out + 1] = redis.call("ZCARD", KEYS[i])
-  local first = redis.call("ZRANGE", KEYS[i], 0, 0, "WITHSCORES")
-  out[#out + 1] = tonumber(first[2] or "0")
+  out[#out + 1] = used[i]
 end
 return out`;
-export const SLOTS_ACQUIRE_SHA = "86a3d18124dc3f354195f28091c7c2a84388d372";
+export const SLOTS_ACQUIRE_SHA = "1c321bfecce59dbff6e7511d8d579636639974bc";
 
 /**
  * SLOTS_RELEASE: gives a slot back in every scope.
@@ -275,12 +289,13 @@ for i = 1, #KEYS do
   local exp = redis.call("ZSCORE", KEYS[i], id)
   if exp and tonumber(exp) > now then
     redis.call("ZADD", KEYS[i], "XX", string.format("%d", now + ttl), id)
-    if redis.call("PTTL", KEYS[i]) < ttl then redis.call("PEXPIRE", KEYS[i], ttl) end
+    -- the key outlives its latest slot (no slot of the set expires later than this one)
+    redis.call("PEXPIRE", KEYS[i], ttl)
     n = n + 1
   end
 end
 return n`;
-export const SLOTS_RENEW_SHA = "2e52b7aa7d2024af7501e7b96960721ab4d6574d";
+export const SLOTS_RENEW_SHA = "d015546e5d998d5acc7f6126e66139285b10723f";
 
 export interface LuaScript {
   name: string;

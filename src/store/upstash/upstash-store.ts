@@ -293,10 +293,7 @@ export class UpstashStore implements Store {
     ]);
     return {
       ok: Number(out[0]) === 1,
-      scopes: scopes.map((_, i) => ({
-        inUse: Number(out[1 + i * 2]),
-        nextExpiryMs: Number(out[2 + i * 2]),
-      })),
+      scopes: scopes.map((_, i) => ({ inUse: Number(out[1 + i]) })),
     };
   }
 
