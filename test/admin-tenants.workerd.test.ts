@@ -34,6 +34,7 @@ describe("tenants: POST /admin/quota/update, PUT/GET /admin/tenants/:id, POST /a
       version: 1,
       updated_at: "2026-11-23T12:00:30.000Z",
       failure: "open",
+      concurrency: null,
       limits: [
         {
           name: "requests-minute",
@@ -118,6 +119,20 @@ describe("tenants: POST /admin/quota/update, PUT/GET /admin/tenants/:id, POST /a
     expect(await traffic("ov-1", 5)).toEqual([200, 200, 200, 429, 429]);
     const view = await adminJson(gateway, "/admin/tenants/ov-1", tenantViewResponseSchema);
     expect(view.overrides).toEqual(body.overrides);
+  });
+
+  it("sets a tenant's concurrency limit through its overrides and shows the one in effect", async () => {
+    const put = await adminJson(
+      gateway,
+      "/admin/tenants/cc-1",
+      tenantUpdateResponseSchema,
+      adminInit("PUT", { tier: "free", overrides: { concurrency: 5 } }),
+    );
+    expect(put).toMatchObject({ overrides: { concurrency: 5 }, concurrency: 5 });
+    const view = await adminJson(gateway, "/admin/tenants/cc-1", tenantViewResponseSchema);
+    expect(view).toMatchObject({ tier: "free", concurrency: 5 });
+    const none = await adminJson(gateway, "/admin/tenants/cc-2", tenantViewResponseSchema);
+    expect(none.concurrency).toBeNull();
   });
 
   it("lifts a cached denial when the tier is raised", async () => {

@@ -248,6 +248,13 @@ const limitUsageSchema = z.strictObject({
   reset_in_seconds: z.number().int(),
 });
 
+/** The tenant's concurrency limit in effect (its override, else its tier's). */
+const concurrencyField = z
+  .number()
+  .int()
+  .nullable()
+  .describe("Requests of the tenant in flight at once, across isolates; null: no limit.");
+
 export const tenantUpdateResponseSchema = z.strictObject({
   success: z.literal(true),
   tenant_id: z.string(),
@@ -256,6 +263,7 @@ export const tenantUpdateResponseSchema = z.strictObject({
   version: z.number().int(),
   updated_at: z.string(),
   failure: z.enum(["open", "closed", "degraded"]),
+  concurrency: concurrencyField,
   limits: z.array(planLimitSchema),
   propagation_seconds: z
     .number()
@@ -276,6 +284,7 @@ export const tenantViewResponseSchema = z.strictObject({
   version: z.number().int().describe("0 when no record was ever written."),
   updated_at: z.string().nullable(),
   failure: z.enum(["open", "closed", "degraded"]),
+  concurrency: concurrencyField,
   limits: z.array(limitUsageSchema),
   cached_in_isolate: z.boolean(),
 });

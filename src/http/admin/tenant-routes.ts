@@ -59,6 +59,7 @@ export function registerTenantRoutes(admin: Hono, deps: AppDeps, schemas: AdminS
       version: record.version,
       updated_at: new Date(record.updatedAtMs).toISOString(),
       failure: resolved.plan.failure,
+      concurrency: resolved.plan.concurrency ?? null,
       limits: planLimits(resolved.plan),
       propagation_seconds: ttlSeconds,
     };
@@ -88,6 +89,7 @@ export function registerTenantRoutes(admin: Hono, deps: AppDeps, schemas: AdminS
       version: v.record?.version ?? 0,
       updated_at: v.record ? new Date(v.record.updatedAtMs).toISOString() : null,
       failure: plan.failure,
+      concurrency: plan.concurrency ?? null,
       limits: limitUsage(v.states, clock.now()),
       cached_in_isolate: v.cached,
     };
