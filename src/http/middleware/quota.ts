@@ -170,10 +170,23 @@ export function quotaMiddleware(gate: QuotaGate): MiddlewareHandler<QuotaEnv> {
     c.set("quota", decision);
     c.set("quotaForward", metered.forward);
     await next();
-    // The response settles the reservation as it ends (usage read on the fly; streams stay streams).
-    c.res = metered.settle(c.res, decision, decidedAtMs);
-    // Concurrency slots are held until the response's body ends, the client leaves or the origin fails.
-    c.res = releaseWhenDone(c.res, hold, waitUntil, req.signal);
-    for (const [k, v] of headers) c.header(k, v);
+    // The response settles the reservation as it ends (usage read on the fly; streams stay streams). Concurrency
+    // slots are held until the response's body ends, the client leaves or the origin fails. Each of these returns
+    // the response itself when it has nothing to do: it is then left in place, since every assignment to c.res
+    // copies the response and its headers.
+    const res = c.res;
+    const out = releaseWhenDone(metered.settle(res, decision, decidedAtMs), hold, waitUntil, req.signal);
+    if (out !== res) c.res = out;
+    setHeaders(c, headers);
   };
+}
+
+/** Sets headers on the context's response in place. hono's c.header would copy the whole response for each one; only
+ * a response whose headers cannot change (a fetch() response passed through as it came) needs that copy. */
+function setHeaders(c: Context, headers: Array<[string, string]>): void {
+  try {
+    for (const [k, v] of headers) c.res.headers.set(k, v);
+  } catch {
+    for (const [k, v] of headers) c.header(k, v);
+  }
 }
