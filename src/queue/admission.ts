@@ -87,9 +87,12 @@ export class Gate {
 
   async admit(req: AdmitRequest): Promise<Admission> {
     const startMs = this.o.clock.now();
+    // The ruling and the first attempt are awaited only when they are promises: in Workers every await costs a turn
+    // of the request's promise machinery, and most requests are decided from the isolate's book with no slot to take.
+    const ruling = this.o.quota.rule(req.who, req.cost, req.waitUntil);
     const p: Pending = {
       req,
-      ruling: await this.o.quota.rule(req.who, req.cost, req.waitUntil),
+      ruling: ruling instanceof Promise ? await ruling : ruling,
       slotLimit: 0,
       slotQueued: false,
       refunded: false,
@@ -97,7 +100,7 @@ export class Gate {
     const rules = p.ruling.plan.wait;
     const budget = waitBudget(rules, req.preferWaitSec);
     const mayWait = budget.ms > 0 ? { ms: 0, preferenceApplied: budget.applied } : null;
-    const first = await this.step(p, true);
+    const first = this.settled(p) ?? (await this.takeSlots(p));
     if (first.done) return this.finish(p, first.value, mayWait);
     const deadlineMs = startMs + budget.ms;
     if (!rules || budget.ms <= 0 || (first.wake === "time" && first.atMs > deadlineMs))
@@ -124,6 +127,12 @@ export class Gate {
   private async step(p: Pending, first: boolean): Promise<Step<Outcome>> {
     if (!first && !p.ruling.decision.allowed)
       p.ruling = await this.o.quota.rule(p.req.who, p.req.cost, p.req.waitUntil);
+    return this.settled(p) ?? this.takeSlots(p);
+  }
+
+  /** The attempt's outcome when no slot has to be asked of the store: refused by its rate decision, allowed with no
+   * slot to take, or queued behind requests waiting for one; null when its slots must be acquired. */
+  private settled(p: Pending): Step<Outcome> | null {
     const d = p.ruling.decision;
     if (!d.allowed) {
       const at = d.retryAtMs;
@@ -144,6 +153,10 @@ export class Gate {
         return { done: false, wake: "slot", scope: claim };
       }
     }
+    return null;
+  }
+
+  private async takeSlots(p: Pending): Promise<Step<Outcome>> {
     const s = await this.o.slots.acquire(p.ruling.plan);
     if (s.ok) return { done: true, value: { ok: true, hold: s.hold } };
     if (s.scope === "store") return { done: true, value: { ok: false, refusal: { kind: "store" } } };
