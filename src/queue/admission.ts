@@ -85,22 +85,34 @@ export class Gate {
     this.o = o;
   }
 
-  async admit(req: AdmitRequest): Promise<Admission> {
+  /** The admission, as a value when it needed no I/O: in Workers every await costs a turn of the request's promise
+   * machinery, and most requests are decided from the isolate's book with no slot to take. */
+  admit(req: AdmitRequest): Admission | Promise<Admission> {
     const startMs = this.o.clock.now();
-    // The ruling and the first attempt are awaited only when they are promises: in Workers every await costs a turn
-    // of the request's promise machinery, and most requests are decided from the isolate's book with no slot to take.
     const ruling = this.o.quota.rule(req.who, req.cost, req.waitUntil);
-    const p: Pending = {
-      req,
-      ruling: ruling instanceof Promise ? await ruling : ruling,
-      slotLimit: 0,
-      slotQueued: false,
-      refunded: false,
-    };
-    const rules = p.ruling.plan.wait;
-    const budget = waitBudget(rules, req.preferWaitSec);
+    if (ruling instanceof Promise) return ruling.then((r) => this.admitRuled(req, r, startMs));
+    return this.admitRuled(req, ruling, startMs);
+  }
+
+  private admitRuled(req: AdmitRequest, ruling: Ruling, startMs: number): Admission | Promise<Admission> {
+    const p: Pending = { req, ruling, slotLimit: 0, slotQueued: false, refunded: false };
+    const budget = waitBudget(ruling.plan.wait, req.preferWaitSec);
     const mayWait = budget.ms > 0 ? { ms: 0, preferenceApplied: budget.applied } : null;
-    const first = this.settled(p) ?? (await this.takeSlots(p));
+    const first = this.settled(p);
+    if (first?.done) return this.finish(p, first.value, mayWait);
+    return this.admitLater(p, first, { budget, mayWait, startMs });
+  }
+
+  /** An admission that takes slots from the store or waits. */
+  private async admitLater(
+    p: Pending,
+    settled: Blocked | null,
+    o: { budget: ReturnType<typeof waitBudget>; mayWait: Admission["waited"]; startMs: number },
+  ): Promise<Admission> {
+    const { req } = p;
+    const { budget, mayWait, startMs } = o;
+    const rules = p.ruling.plan.wait;
+    const first = settled ?? (await this.takeSlots(p));
     if (first.done) return this.finish(p, first.value, mayWait);
     const deadlineMs = startMs + budget.ms;
     if (!rules || budget.ms <= 0 || (first.wake === "time" && first.atMs > deadlineMs))

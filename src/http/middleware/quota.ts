@@ -118,7 +118,6 @@ function forbidden(entry: DenyEntry, path: string): Response {
  * own error handler never sees quotagate's errors; errors of the handlers behind it are left to the app. */
 export function quotaMiddleware(gate: QuotaGate): MiddlewareHandler<QuotaEnv> {
   const { config, clock, quota, deny, activity } = gate;
-  const admission = gate.gate;
   const policy = config.policy;
   return async (c, next) => {
     const req = c.req.raw;
@@ -153,13 +152,14 @@ export function quotaMiddleware(gate: QuotaGate): MiddlewareHandler<QuotaEnv> {
       // A route with token rules reads the body for its estimate, reserved with the request's other limits.
       const priced = meterRequest(req, policy.route(req.method, route), quota);
       metered = priced instanceof Promise ? await priced : priced;
-      admitted = await admission.admit({
+      const admission = gate.gate.admit({
         who: id,
         cost: metered.cost,
         waitUntil,
         signal: req.signal,
         preferWaitSec: preferredWaitSeconds(req.headers),
       });
+      admitted = admission instanceof Promise ? await admission : admission;
     } catch (err) {
       return problemFromError(err, path);
     }
