@@ -61,6 +61,17 @@ describe("quota middleware from the package entry", () => {
     expect(home.headers.get("ratelimit")).toBeNull();
   });
 
+  it("puts the headers on a response whose own headers cannot change (a redirect, as fetch() answers are)", async () => {
+    const app = new Hono<QuotaEnv>();
+    app.use("*", quota({ policy, clock: createFakeClock(FROZEN_AT_MS) }));
+    app.get("/go", () => Response.redirect("https://elsewhere.test/there", 302));
+    const res = await call(app, "/go", as("lib-immutable"));
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")).toBe("https://elsewhere.test/there");
+    expect(res.headers.get("ratelimit")).toBe(`"requests-minute";r=2;t=${MINUTE_LEFT_S}`);
+    expect(res.headers.get("x-ratelimit-remaining")).toBe("2");
+  });
+
   it("prices requests by the policy's routes and answers bad credentials with problem+json", async () => {
     const app = userApp(quota({ policy, clock: createFakeClock(FROZEN_AT_MS) }));
     const batch = await call(app, "/api/batch", as("lib-price", "POST"));

@@ -145,9 +145,10 @@ export class TenantBook {
    * allowance back; lapsed denials go; an async count of a past period owes its unsent units.
    */
   roll(now: number, plan?: Plan): void {
-    const current = plan ? new Map(plan.limits.map((l) => [l.id, l])) : undefined;
     for (const lease of this.leases.values()) {
-      const changed = current?.get(lease.limit.id);
+      // A plan has a handful of limits: a scan is cheaper than building a map on every request (the last of a
+      // repeated id wins, as it would in a map).
+      const changed = plan?.limits.findLast((l) => l.id === lease.limit.id);
       if (changed && (changed.limit !== lease.limit.limit || changed.mode !== lease.limit.mode)) {
         // A lowered limit must not be spent past: what was granted under the old amount goes back.
         this.returnLease(lease, now, true);

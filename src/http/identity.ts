@@ -54,12 +54,47 @@ async function sha256Hex(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export async function identify(
+async function byApiKey(key: string, apiKey: Policy["identity"]["apiKey"]): Promise<Identity> {
+  const keyHash = await sha256Hex(key);
+  const entry = apiKey.keys[keyHash];
+  if (!entry) throw new QuotaGateError("unauthenticated", `unknown API key in ${apiKey.header}`);
+  return {
+    tenant: entry.tenant,
+    via: "apiKey",
+    keyHash,
+    ...(entry.tier ? { tierHint: entry.tier } : {}),
+  };
+}
+
+async function byJwt(
+  token: string,
+  secret: string,
+  jwt: Policy["identity"]["jwt"],
+  max: number,
+  nowMs: number,
+): Promise<Identity> {
+  const payload = await verifyJwt(token, secret, jwt, nowMs);
+  const claim = payload[jwt.claim];
+  if (typeof claim !== "string" && typeof claim !== "number") {
+    throw new QuotaGateError("unauthenticated", `JWT has no string "${jwt.claim}" claim naming the tenant`);
+  }
+  const tier = jwt.tierClaim ? payload[jwt.tierClaim] : undefined;
+  return {
+    tenant: namedTenantId(String(claim), `JWT claim "${jwt.claim}"`, max),
+    via: "jwt",
+    ...(typeof tier === "string" ? { tierHint: tier } : {}),
+  };
+}
+
+/** The tenant a request is identified as. An API key or a JWT is checked asynchronously (hashing, signature); a
+ * trusted header or the client IP is read at once and not wrapped in a promise, which would cost the request an
+ * await. Throws (or rejects with) a 4xx QuotaGateError. */
+export function identify(
   req: Request,
   identity: Policy["identity"],
   jwtSecret: string | null,
   nowMs: number = systemClock.now(),
-): Promise<Identity> {
+): Identity | Promise<Identity> {
   const max = identity.maxIdLength;
   for (const mode of identity.order) {
     if (mode === "apiKey" && identity.apiKey.enabled) {
@@ -67,15 +102,7 @@ export async function identify(
       if (key === null) continue;
       if (key.length === 0 || key.length > 512)
         throw new QuotaGateError("unauthenticated", `${identity.apiKey.header} is empty or too long`);
-      const keyHash = await sha256Hex(key);
-      const entry = identity.apiKey.keys[keyHash];
-      if (!entry) throw new QuotaGateError("unauthenticated", `unknown API key in ${identity.apiKey.header}`);
-      return {
-        tenant: entry.tenant,
-        via: "apiKey",
-        keyHash,
-        ...(entry.tier ? { tierHint: entry.tier } : {}),
-      };
+      return byApiKey(key, identity.apiKey);
     }
     if (mode === "jwt" && identity.jwt.enabled && jwtSecret) {
       const auth = req.headers.get("authorization");
@@ -87,20 +114,7 @@ export async function identify(
       if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) {
         throw new QuotaGateError("unauthenticated", "malformed JWT: expected three base64url segments");
       }
-      const payload = await verifyJwt(token, jwtSecret, identity.jwt, nowMs);
-      const claim = payload[identity.jwt.claim];
-      if (typeof claim !== "string" && typeof claim !== "number") {
-        throw new QuotaGateError(
-          "unauthenticated",
-          `JWT has no string "${identity.jwt.claim}" claim naming the tenant`,
-        );
-      }
-      const tier = identity.jwt.tierClaim ? payload[identity.jwt.tierClaim] : undefined;
-      return {
-        tenant: namedTenantId(String(claim), `JWT claim "${identity.jwt.claim}"`, max),
-        via: "jwt",
-        ...(typeof tier === "string" ? { tierHint: tier } : {}),
-      };
+      return byJwt(token, jwtSecret, identity.jwt, max, nowMs);
     }
     if (mode === "header" && identity.header.enabled) {
       const id = req.headers.get(identity.header.name);

@@ -129,7 +129,7 @@ export class Limiter {
   }
 
   /** Decides a request: all of its limits at once, all or nothing. */
-  decide(plan: Plan, cost: Cost, waitUntil: WaitUntil): Promise<Decision> {
+  async decide(plan: Plan, cost: Cost, waitUntil: WaitUntil): Promise<Decision> {
     return this.decideIn(
       this.books.open(plan.tenant, this.clock.now()),
       plan,
@@ -138,15 +138,26 @@ export class Limiter {
     );
   }
 
-  /** Decides with the tenant's book already in hand (the request looked it up once). */
-  async decideIn(book: TenantBook, plan: Plan, needs: Need[], waitUntil: WaitUntil): Promise<Decision> {
-    let now = this.clock.now();
+  /** Decides with the tenant's book already in hand (the request looked it up once). A decision from the book is
+   * returned as it is, not as a promise (in Workers every await costs a turn of the request's promise machinery). */
+  decideIn(book: TenantBook, plan: Plan, needs: Need[], waitUntil: WaitUntil): Decision | Promise<Decision> {
+    const now = this.clock.now();
     book.roll(now, plan);
     const local = this.tryLocal(book, plan, needs, now);
     if (local) {
       if (local.allowed) this.prefetcher.maybe(book, needs, now, waitUntil);
       return this.finish(local, now, waitUntil);
     }
+    return this.decideWithStore(book, plan, needs, waitUntil);
+  }
+
+  /** The book could not decide: wait for a refill under way, else exchange with the store. */
+  private async decideWithStore(
+    book: TenantBook,
+    plan: Plan,
+    needs: Need[],
+    waitUntil: WaitUntil,
+  ): Promise<Decision> {
     // Coalesce: while a refill for this tenant is under way, wait for it (bounded) and look again.
     for (let i = 0; i < 4; i++) {
       const running = this.exchanges.running(plan.tenant);
@@ -156,7 +167,7 @@ export class Limiter {
       } catch {
         break; // the owner applies the failure policy for itself; we go on with our own attempt
       }
-      now = this.clock.now();
+      const now = this.clock.now();
       const again = this.tryLocal(book, plan, needs, now);
       if (again) return this.finish(again, now, waitUntil);
     }

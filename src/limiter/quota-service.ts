@@ -20,8 +20,9 @@ export interface QuotaService {
   /** Books `units` more (negative: fewer) of `dimension` than an allowed request reserved, in every limit of that
    * dimension it was decided against, in the periods current at `reservedAtMs`. No I/O: sent by the next flush. */
   settle(decision: Decision, dimension: string, units: number, reservedAtMs: number): void;
-  /** admit(), keeping the plan and what a refund of the decision needs. */
-  rule(who: PlanRequest, cost: Cost, waitUntil: WaitUntil): Promise<Ruling>;
+  /** admit(), keeping the plan and what a refund of the decision needs. Not a promise when the isolate decided alone
+   * (plan cached, allowance leased): the usual case, spared the awaits. */
+  rule(who: PlanRequest, cost: Cost, waitUntil: WaitUntil): Ruling | Promise<Ruling>;
   /** Gives back what an allowed ruling took: its request was refused after all, or never reached the origin. */
   refund(ruling: Ruling): void;
 }
@@ -31,7 +32,7 @@ export function createQuotaService(limiter: Limiter, resolver: PlanResolver, clo
     async admit(who, cost, waitUntil) {
       return (await this.rule(who, cost, waitUntil)).decision;
     },
-    plan(who) {
+    async plan(who) {
       const now = clock.now();
       return resolver.planFor(limiter.books.open(who.tenant, now), who, now);
     },
@@ -42,13 +43,17 @@ export function createQuotaService(limiter: Limiter, resolver: PlanResolver, clo
         if (limit.dimension === dimension)
           limiter.settle(decision.tenant, limit, grantPeriod(limit, reservedAtMs).id, units);
     },
-    async rule(who, cost, waitUntil) {
+    rule(who, cost, waitUntil) {
       const fromMs = clock.now();
       const book = limiter.books.open(who.tenant, fromMs);
-      const plan = await resolver.planFor(book, who, fromMs);
-      const needs = needsOf(plan, cost);
-      const decision = await limiter.decideIn(book, plan, needs, waitUntil);
-      return { plan, decision, needs, fromMs, toMs: clock.now() };
+      const decideUnder = (plan: Plan): Ruling | Promise<Ruling> => {
+        const needs = needsOf(plan, cost);
+        const ruled = (decision: Decision): Ruling => ({ plan, decision, needs, fromMs, toMs: clock.now() });
+        const decision = limiter.decideIn(book, plan, needs, waitUntil);
+        return decision instanceof Promise ? decision.then(ruled) : ruled(decision);
+      };
+      const plan = resolver.planFor(book, who, fromMs);
+      return plan instanceof Promise ? plan.then(decideUnder) : decideUnder(plan);
     },
     refund: (ruling) => refund(limiter, ruling),
   };

@@ -84,13 +84,20 @@ const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 const bucketsOf = (name: MetricName): readonly number[] =>
   (metricFamilies[name] as Family).buckets ?? BUCKETS;
 
-const labelKey = (labels: Labels) =>
-  Object.keys(labels)
-    .sort()
-    .map(
-      (k) => `${k}="${String(labels[k]).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`,
-    )
-    .join(",");
+/** A label value escaped for the exposition format. Values almost never need it: one test, then the replacements. */
+const escapeValue = (v: string) =>
+  /[\\"\n]/.test(v) ? v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n") : v;
+
+/** The series key of a label set, names sorted. Every decision counts several series, so the usual sets of none or
+ * one label skip the sort. */
+const labelKey = (labels: Labels) => {
+  const names = Object.keys(labels);
+  if (names.length === 0) return "";
+  if (names.length > 1) names.sort();
+  let key = "";
+  for (const k of names) key += `${key ? "," : ""}${k}="${escapeValue(String(labels[k]))}"`;
+  return key;
+};
 
 interface Histogram {
   counts: number[];

@@ -67,7 +67,7 @@ function harness(perMinute: Record<string, number> = {}) {
     maxDepth: 100,
     recheckMs: 1_000,
   });
-  const admit = (tenant: string, preferWaitSec?: number) =>
+  const admit = async (tenant: string, preferWaitSec?: number) =>
     gate.admit({ who: { tenant }, cost: { requests: 1 }, waitUntil: () => undefined, preferWaitSec });
   return { clock, timers, store, quota, gate, admit };
 }

@@ -85,19 +85,34 @@ export class Gate {
     this.o = o;
   }
 
-  async admit(req: AdmitRequest): Promise<Admission> {
+  /** The admission, as a value when it needed no I/O: in Workers every await costs a turn of the request's promise
+   * machinery, and most requests are decided from the isolate's book with no slot to take. */
+  admit(req: AdmitRequest): Admission | Promise<Admission> {
     const startMs = this.o.clock.now();
-    const p: Pending = {
-      req,
-      ruling: await this.o.quota.rule(req.who, req.cost, req.waitUntil),
-      slotLimit: 0,
-      slotQueued: false,
-      refunded: false,
-    };
-    const rules = p.ruling.plan.wait;
-    const budget = waitBudget(rules, req.preferWaitSec);
+    const ruling = this.o.quota.rule(req.who, req.cost, req.waitUntil);
+    if (ruling instanceof Promise) return ruling.then((r) => this.admitRuled(req, r, startMs));
+    return this.admitRuled(req, ruling, startMs);
+  }
+
+  private admitRuled(req: AdmitRequest, ruling: Ruling, startMs: number): Admission | Promise<Admission> {
+    const p: Pending = { req, ruling, slotLimit: 0, slotQueued: false, refunded: false };
+    const budget = waitBudget(ruling.plan.wait, req.preferWaitSec);
     const mayWait = budget.ms > 0 ? { ms: 0, preferenceApplied: budget.applied } : null;
-    const first = await this.step(p, true);
+    const first = this.settled(p);
+    if (first?.done) return this.finish(p, first.value, mayWait);
+    return this.admitLater(p, first, { budget, mayWait, startMs });
+  }
+
+  /** An admission that takes slots from the store or waits. */
+  private async admitLater(
+    p: Pending,
+    settled: Blocked | null,
+    o: { budget: ReturnType<typeof waitBudget>; mayWait: Admission["waited"]; startMs: number },
+  ): Promise<Admission> {
+    const { req } = p;
+    const { budget, mayWait, startMs } = o;
+    const rules = p.ruling.plan.wait;
+    const first = settled ?? (await this.takeSlots(p));
     if (first.done) return this.finish(p, first.value, mayWait);
     const deadlineMs = startMs + budget.ms;
     if (!rules || budget.ms <= 0 || (first.wake === "time" && first.atMs > deadlineMs))
@@ -124,6 +139,12 @@ export class Gate {
   private async step(p: Pending, first: boolean): Promise<Step<Outcome>> {
     if (!first && !p.ruling.decision.allowed)
       p.ruling = await this.o.quota.rule(p.req.who, p.req.cost, p.req.waitUntil);
+    return this.settled(p) ?? this.takeSlots(p);
+  }
+
+  /** The attempt's outcome when no slot has to be asked of the store: refused by its rate decision, allowed with no
+   * slot to take, or queued behind requests waiting for one; null when its slots must be acquired. */
+  private settled(p: Pending): Step<Outcome> | null {
     const d = p.ruling.decision;
     if (!d.allowed) {
       const at = d.retryAtMs;
@@ -144,6 +165,10 @@ export class Gate {
         return { done: false, wake: "slot", scope: claim };
       }
     }
+    return null;
+  }
+
+  private async takeSlots(p: Pending): Promise<Step<Outcome>> {
     const s = await this.o.slots.acquire(p.ruling.plan);
     if (s.ok) return { done: true, value: { ok: true, hold: s.hold } };
     if (s.scope === "store") return { done: true, value: { ok: false, refusal: { kind: "store" } } };

@@ -118,7 +118,6 @@ function forbidden(entry: DenyEntry, path: string): Response {
  * own error handler never sees quotagate's errors; errors of the handlers behind it are left to the app. */
 export function quotaMiddleware(gate: QuotaGate): MiddlewareHandler<QuotaEnv> {
   const { config, clock, quota, deny, activity } = gate;
-  const admission = gate.gate;
   const policy = config.policy;
   return async (c, next) => {
     const req = c.req.raw;
@@ -139,23 +138,28 @@ export function quotaMiddleware(gate: QuotaGate): MiddlewareHandler<QuotaEnv> {
     let metered: Metered;
     const waitUntil = waitUntilOf(c);
     try {
-      // The deny list is consulted before anything else: a refused address costs no credential check.
-      const rules = await deny.rules();
+      // The deny list is consulted before anything else: a refused address costs no credential check. What is known
+      // at once is not awaited: in Workers every await costs a turn of the request's promise machinery.
+      const copy = deny.rules();
+      const rules = copy instanceof Promise ? await copy : copy;
       const byIp = rules.matchIp(req.headers.get("cf-connecting-ip"));
       if (byIp) return refuse(byIp);
-      const id = await identify(req, policy.policy.identity, config.jwtSecret);
+      const who = identify(req, policy.policy.identity, config.jwtSecret);
+      const id = who instanceof Promise ? await who : who;
       const byId = rules.matchTenant(id.tenant) ?? rules.matchKey(id.keyHash);
       if (byId) return refuse(byId);
       c.set("quotaIdentity", id);
       // A route with token rules reads the body for its estimate, reserved with the request's other limits.
-      metered = await meterRequest(req, policy.route(req.method, route), quota);
-      admitted = await admission.admit({
+      const priced = meterRequest(req, policy.route(req.method, route), quota);
+      metered = priced instanceof Promise ? await priced : priced;
+      const admission = gate.gate.admit({
         who: id,
         cost: metered.cost,
         waitUntil,
         signal: req.signal,
         preferWaitSec: preferredWaitSeconds(req.headers),
       });
+      admitted = admission instanceof Promise ? await admission : admission;
     } catch (err) {
       return problemFromError(err, path);
     }
@@ -170,10 +174,23 @@ export function quotaMiddleware(gate: QuotaGate): MiddlewareHandler<QuotaEnv> {
     c.set("quota", decision);
     c.set("quotaForward", metered.forward);
     await next();
-    // The response settles the reservation as it ends (usage read on the fly; streams stay streams).
-    c.res = metered.settle(c.res, decision, decidedAtMs);
-    // Concurrency slots are held until the response's body ends, the client leaves or the origin fails.
-    c.res = releaseWhenDone(c.res, hold, waitUntil, req.signal);
-    for (const [k, v] of headers) c.header(k, v);
+    // The response settles the reservation as it ends (usage read on the fly; streams stay streams). Concurrency
+    // slots are held until the response's body ends, the client leaves or the origin fails. Each of these returns
+    // the response itself when it has nothing to do: it is then left in place, since every assignment to c.res
+    // copies the response and its headers.
+    const res = c.res;
+    const out = releaseWhenDone(metered.settle(res, decision, decidedAtMs), hold, waitUntil, req.signal);
+    if (out !== res) c.res = out;
+    setHeaders(c, headers);
   };
+}
+
+/** Sets headers on the context's response in place. hono's c.header would copy the whole response for each one; only
+ * a response whose headers cannot change (a fetch() response passed through as it came) needs that copy. */
+function setHeaders(c: Context, headers: Array<[string, string]>): void {
+  try {
+    for (const [k, v] of headers) c.res.headers.set(k, v);
+  } catch {
+    for (const [k, v] of headers) c.header(k, v);
+  }
 }

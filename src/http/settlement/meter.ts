@@ -30,14 +30,23 @@ const unmetered = (cost: Cost): Metered => ({
 const forwardOf = (read: BodyRead): Metered["forward"] =>
   read.kind === "whole" ? { body: read.bytes } : read.kind === "oversize" ? { body: read.body } : {};
 
-/** Reads and prices a request; throws 400/413 (QuotaGateError) for a body its route's rules refuse. */
-export async function meterRequest(
+/** Reads and prices a request; throws 400/413 (QuotaGateError) for a body its route's rules refuse. A route without
+ * token rules is priced at once, not through a promise. */
+export function meterRequest(
   req: Request,
   pricing: RoutePricing,
   quota: Pick<QuotaService, "settle">,
-): Promise<Metered> {
+): Metered | Promise<Metered> {
   const rules = pricing.tokens;
-  if (!rules) return unmetered(pricing.cost);
+  return rules ? meterTokens(req, pricing, rules, quota) : unmetered(pricing.cost);
+}
+
+async function meterTokens(
+  req: Request,
+  pricing: RoutePricing,
+  rules: NonNullable<RoutePricing["tokens"]>,
+  quota: Pick<QuotaService, "settle">,
+): Promise<Metered> {
   const read = await readBounded(req, rules.estimate.maxBodyBytes);
   let estimate: ReturnType<typeof estimateRequest>;
   try {
