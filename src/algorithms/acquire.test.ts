@@ -39,6 +39,7 @@ describe("planAcquire", () => {
       resetAtMs: minuteEnd,
       retryAtMs: minuteEnd,
       next: counter(70),
+      dropsZero: false,
     });
   });
 
@@ -61,6 +62,8 @@ describe("planAcquire", () => {
     expect(plan.items.map((p) => p.granted)).toEqual([0, 0]);
     expect(plan.items.map((p) => p.next)).toEqual([counter(0), counter(960)]);
     expect(plan.items.map((p) => p.available)).toEqual([100, 40]);
+    // Both were taken optimistically up to the refused one and given back: a field at 0 is left out.
+    expect(plan.items.map((p) => p.dropsZero)).toEqual([true, true]);
     // The denying limit reports when it resets; the fitting one too.
     expect(plan.items[1]!.retryAtMs).toBe(calendarPeriod("day", NOW).endMs);
   });

@@ -32,6 +32,8 @@ export interface PlannedItem {
   retryAtMs: number;
   /** The state to store when the plan is applied (unchanged when nothing is granted). */
   next: SlotState;
+  /** A counter granted nothing whose stored value is 0 loses its field (the store took it and gave it back). */
+  dropsZero: boolean;
 }
 
 export interface Plan {
@@ -102,20 +104,18 @@ export function planAcquire(
   sharersOf?: (index: number) => number,
 ): Plan {
   const evals = items.map((it, i) => evaluate(it.limit, slots[i]!, nowMs));
-  // The registry is consulted only where a fair split could bind: with `want` below an equal share among the most
-  // sharers remembered, a grant is `want` whoever else draws, and the registry costs nothing.
-  const sharers = items.map((it, i) =>
-    sharersOf && it.limit.mode === "enforce" && evals[i]!.available < it.want * SHARER_SLOTS
-      ? sharersOf(i)
-      : 1,
-  );
-  const ok = items.every((it, i) => it.limit.mode === "shadow" || evals[i]!.available >= it.min);
+  const refuses = (it: PlanItem, i: number) => it.limit.mode === "enforce" && evals[i]!.available < it.min;
+  const refusedAt = items.findIndex(refuses);
+  const ok = refusedAt < 0;
   return {
     ok,
     items: items.map((it, i) => {
       const e = evals[i]!;
       const periodId = grantPeriod(it.limit, nowMs).id;
       const retryAtMs = e.available >= it.min ? e.resetAtMs : e.retryAtMs(it.min);
+      // The store takes counters optimistically up to the first refused item and gives back what it does not grant;
+      // a field it found at 0 (or missing) and granted nothing from is left out.
+      const dropsZero = it.limit.window.kind !== "bucket" && it.want > 0 && (ok || i <= refusedAt);
       if (!ok)
         return {
           granted: 0,
@@ -124,9 +124,12 @@ export function planAcquire(
           resetAtMs: e.resetAtMs,
           retryAtMs,
           next: e.state,
+          dropsZero,
         };
       const granted =
-        it.limit.mode === "shadow" ? it.want : fairGrant(it.min, it.want, e.available, sharers[i]!);
+        it.limit.mode === "shadow"
+          ? it.want
+          : fairGrant(it.min, it.want, e.available, sharersFor(it, e, i, sharersOf));
       return {
         granted,
         // A shadow limit's count may pass its limit; its `available` then goes below 0 (what it would have denied).
@@ -135,9 +138,22 @@ export function planAcquire(
         resetAtMs: e.resetAtMs,
         retryAtMs,
         next: take(it.limit, e.state, granted),
+        dropsZero: dropsZero && granted === 0,
       };
     }),
   };
+}
+
+/** The registry is consulted (and the caller registered) only where a fair split could cut the grant: with `want`
+ * above `min` (a grant of `min` is the decision itself) and below an equal share among the most sharers remembered
+ * (a grant is then `want` whoever else draws). Elsewhere it costs nothing. */
+function sharersFor(
+  it: PlanItem,
+  e: Evaluated,
+  i: number,
+  sharersOf: ((index: number) => number) | undefined,
+): number {
+  return sharersOf && it.want > it.min && e.available < it.want * SHARER_SLOTS ? sharersOf(i) : 1;
 }
 
 /** Applies a delta to a stored slot: counters never go below 0, buckets never above their burst. */

@@ -68,12 +68,12 @@ export class MemoryStore implements Store {
       return s.count;
     };
     const plan = planAcquire(items, slots, nowMs, caller ? sharersOf : undefined);
-    if (plan.ok) {
-      // Like the Lua script, only a grant writes: a read (nothing to take) leaves no trace.
-      plan.items.forEach((p, i) => {
-        if (p.granted > 0) this.storeSlot(tenant, items[i]!.limit, p.periodId, p.next, nowMs);
-      });
-    }
+    plan.items.forEach((p, i) => {
+      // Like the Lua script, only a grant writes: a read (nothing to take) leaves no trace, and a counter taken and
+      // given back whole leaves no field at 0.
+      if (plan.ok && p.granted > 0) this.storeSlot(tenant, items[i]!.limit, p.periodId, p.next, nowMs);
+      else if (p.dropsZero) this.dropZero(tenant, items[i]!.limit, p.periodId);
+    });
     return {
       ok: plan.ok,
       items: plan.items.map(({ granted, available, periodId, resetAtMs, retryAtMs }) => ({
@@ -236,6 +236,11 @@ export class MemoryStore implements Store {
       prev: prev.kind === "counter" ? prev.cur : 0,
       cur: cur.kind === "counter" ? cur.cur : 0,
     };
+  }
+
+  private dropZero(tenant: string, limit: LimitSpec, periodId: string): void {
+    const hash = this.hashes.get(usageKey(limit, periodId, shardOf(tenant)));
+    if (hash?.fields.get(tenant) === 0) hash.fields.delete(tenant);
   }
 
   private hasField(tenant: string, limit: LimitSpec, periodId: string): boolean {

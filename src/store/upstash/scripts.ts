@@ -34,24 +34,9 @@ local function encode(milli, rem)
   return string.format("%d:%d", milli, now)
 end`;
 
-/**
- * ACQUIRE: all-or-nothing grant over one tenant's limits (mirror of algorithms/acquire.ts planAcquire, with the
- * sharer registry of algorithms/sharers.ts).
- * KEYS, per item in order: calendar -> its usage hash; sliding -> previous bucket hash, current bucket hash;
- *   token bucket -> its bucket hash; then the item's sharer-registry hash.
- * ARGV[1] tenant (hash field), ARGV[2] now (ms), ARGV[3] item count, ARGV[4] caller isolate id ("" = none),
- *   ARGV[5] sharer window (ms), ARGV[6] sharer slots, then 9 values per item:
- *   kind ("f" calendar | "s" sliding | "b" bucket), mode ("e" enforce | "s" shadow), limit, min, want,
- *   p1, p2, p3 (f: period end ms; s: window size ms; b: rate, period ms, burst), ttl (ms, PEXPIRE: relative, so
- *   replays with a simulated clock expire like live traffic).
- * Returns { ok (1|0), then per item: granted, available after, resetAt ms, retryAt ms (-1: never) }.
- */
-export const ACQUIRE_LUA = `local tenant = ARGV[1]
-local now = tonumber(ARGV[2])
-${BUCKET_LUA}
-local n = tonumber(ARGV[3])
-local caller, win, slots = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
--- isolates that drew on this limit lately (the caller included): a grant is at most an equal share of what is left
+/** The sharer registry (mirror of algorithms/sharers.ts) and the fair grant (mirror of acquire.ts fairGrant), after
+ * `caller`, `win` and `slots`. */
+const SHARERS_LUA = `-- isolates that drew on this limit lately (the caller included): a grant is at most an equal share of what is left
 local function sharers(key, ttl)
   if caller == "" then return 1 end
   local live = {}
@@ -68,26 +53,63 @@ local function sharers(key, ttl)
   if redis.call("HSET", key, tenant, table.concat(parts, ",")) == 1 then redis.call("PEXPIRE", key, ttl) end
   return #parts
 end
+-- shared: one share stays in reserve for whichever isolate runs out first
+local function fairGrant(min, want, avail, s)
+  if s <= 1 then return math.max(min, math.min(want, avail)) end
+  return math.max(min, math.min(want, math.floor(avail / (s + 1))))
+end`;
+
+/**
+ * ACQUIRE: all-or-nothing grant over one tenant's limits (mirror of algorithms/acquire.ts planAcquire, with the
+ * sharer registry of algorithms/sharers.ts).
+ * KEYS, per item in order: calendar -> its usage hash; sliding -> previous bucket hash, current bucket hash;
+ *   token bucket -> its bucket hash; then the item's sharer-registry hash.
+ * ARGV[1] tenant (hash field), ARGV[2] now (ms), ARGV[3] item count, ARGV[4] caller isolate id ("" = none),
+ *   ARGV[5] sharer window (ms), ARGV[6] sharer slots, then 9 values per item:
+ *   kind ("f" calendar | "s" sliding | "b" bucket), mode ("e" enforce | "s" shadow), limit, min, want,
+ *   p1, p2, p3 (f: period end ms; s: window size ms; b: rate, period ms, burst), ttl (ms, PEXPIRE: relative, so
+ *   replays with a simulated clock expire like live traffic).
+ * Returns { ok (1|0), then per item: granted, available after, resetAt ms, retryAt ms (-1: never) }.
+ *
+ * Every Redis command is billed, so a counter is taken optimistically: HINCRBY by `want` answers the count after,
+ * which tells what was there (no read), and only what is not granted goes back (a refused request, or the part of a
+ * lease over what is left). Once an item is refused, the items after it are only read.
+ */
+export const ACQUIRE_LUA = `local tenant = ARGV[1]
+local now = tonumber(ARGV[2])
+${BUCKET_LUA}
+local n = tonumber(ARGV[3])
+local caller, win, slots = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+${SHARERS_LUA}
 local items = {}
 local k = 1
 local ok = true
+-- a counter's stored units: taken optimistically while every item so far fits, else only read
+local function counter(it, key)
+  it.key = key
+  if ok and it.want > 0 then
+    local c = redis.call("HINCRBY", key, tenant, it.want)
+    it.took, it.fresh = it.want, c == it.want
+    return math.max(0, c - it.want)
+  end
+  it.took = 0
+  return math.max(0, tonumber(redis.call("HGET", key, tenant)) or 0)
+end
 for i = 1, n do
   local b = 6 + (i - 1) * 9
   local it = { kind = ARGV[b + 1], mode = ARGV[b + 2], limit = tonumber(ARGV[b + 3]), min = tonumber(ARGV[b + 4]),
     want = tonumber(ARGV[b + 5]), p1 = tonumber(ARGV[b + 6]), p2 = tonumber(ARGV[b + 7]), p3 = tonumber(ARGV[b + 8]),
-    exp = tonumber(ARGV[b + 9]) }
+    exp = tonumber(ARGV[b + 9]), took = 0 }
   if it.kind == "f" then
-    it.key = KEYS[k]
+    local used = counter(it, KEYS[k])
     k = k + 1
-    local used = math.max(0, tonumber(redis.call("HGET", it.key, tenant)) or 0)
     it.avail = math.max(0, it.limit - used)
     it.reset = it.p1
     if it.avail >= it.min then it.retry = it.reset elseif it.min > it.limit then it.retry = -1 else it.retry = it.p1 end
   elseif it.kind == "s" then
     local prev = math.max(0, tonumber(redis.call("HGET", KEYS[k], tenant)) or 0)
-    it.key = KEYS[k + 1]
+    local cur = counter(it, KEYS[k + 1])
     k = k + 2
-    local cur = math.max(0, tonumber(redis.call("HGET", it.key, tenant)) or 0)
     local size = it.p1
     local start = math.floor(now / size) * size
     local elapsed = now - start
@@ -127,8 +149,7 @@ for i = 1, n do
     it.reset = at(burst)
     if it.avail >= it.min then it.retry = it.reset else it.retry = at(it.min) end
   end
-  -- the registry only matters where a fair split could bind (mirror of planAcquire)
-  if it.mode == "e" and it.avail < it.want * slots then it.sharers = sharers(KEYS[k], it.exp) else it.sharers = 1 end
+  it.reg = KEYS[k]
   k = k + 1
   if it.mode == "e" and it.avail < it.min then ok = false end
   items[i] = it
@@ -139,18 +160,25 @@ for i = 1, n do
   local granted = 0
   if ok then
     if it.mode == "s" then granted = it.want
-    elseif it.sharers <= 1 then granted = math.max(it.min, math.min(it.want, it.avail))
-    -- shared: one share stays in reserve for whichever isolate runs out first (mirror of fairGrant)
-    else granted = math.max(it.min, math.min(it.want, math.floor(it.avail / (it.sharers + 1)))) end
+    else
+      -- the registry only where a fair split could cut the grant (mirror of planAcquire)
+      local s = 1
+      if it.want > it.min and it.avail < it.want * slots then s = sharers(it.reg, it.exp) end
+      granted = fairGrant(it.min, it.want, it.avail, s)
+    end
   end
-  if granted > 0 then
-    if it.kind == "b" then
+  if it.kind == "b" then
+    if granted > 0 then
       redis.call("HSET", it.key, tenant, encode(take(it.milli, it.rem, granted, it.p3)))
       redis.call("PEXPIRE", it.key, it.exp)
-    else
-      -- a field created by this grant may be the hash's first: give the hash its expiry
-      if redis.call("HINCRBY", it.key, tenant, granted) == granted then redis.call("PEXPIRE", it.key, it.exp) end
     end
+  elseif it.took > 0 then
+    local back = it.took - granted
+    -- nothing granted from a field this call found at 0 or missing: no field (nor hash) is left behind
+    if granted == 0 and it.fresh then redis.call("HDEL", it.key, tenant)
+    elseif back > 0 then redis.call("HINCRBY", it.key, tenant, -back) end
+    -- a field created by this grant may be the hash's first: give the hash its expiry
+    if granted > 0 and it.fresh then redis.call("PEXPIRE", it.key, it.exp) end
   end
   out[#out + 1] = granted
   -- a shadow limit may pass its limit: its available goes below 0 (what it would have denied)
@@ -159,7 +187,7 @@ for i = 1, n do
   out[#out + 1] = it.retry
 end
 return out`;
-export const ACQUIRE_SHA = "f0e698d818450a3e8fe43dd3c566d9c42ac57db1";
+export const ACQUIRE_SHA = "688bb3e38e359233bcff07854073ef5ca91830c2";
 
 /**
  * ADJUST: applies usage deltas (lease returns, async counts, fail-open settlements) of many tenants in one call
