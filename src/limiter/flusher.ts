@@ -3,7 +3,7 @@
 import { calendarPeriod } from "../algorithms/calendar-window.ts";
 import { grantPeriod } from "../algorithms/limit-window.ts";
 import type { BookCache } from "../cache/book-cache.ts";
-import type { AsyncCount, TenantBook } from "../cache/tenant-book.ts";
+import type { AsyncCount, Lease, TenantBook } from "../cache/tenant-book.ts";
 import type { Clock } from "../core/clock.ts";
 import type { LimitSpec, UsageDelta } from "../core/quota.ts";
 import type { Metrics } from "../metrics/metrics.ts";
@@ -57,6 +57,16 @@ export interface FlusherOptions {
 /** A backlog this large goes out whole, at most once a second. */
 const BACKLOG = 1_000;
 const BACKLOG_CHECK_MS = 100;
+
+/**
+ * An idle lease goes back only when its units could matter to other isolates: when they are a noticeable part of
+ * what the store had left. A lease far below what is left (a day limit's, mostly) stays until the tenant's book
+ * leaves the cache (which settles it) or its period ends: returning it costs a command, and taking it again on the
+ * tenant's next request another, for units no one else would miss.
+ */
+const worthReturning = (lease: Lease) => lease.allowance * IDLE_KEEP_RATIO >= lease.storeAvailable;
+/** What is left in the store, as a multiple of an idle lease, above which the lease is kept. */
+const IDLE_KEEP_RATIO = 64;
 
 const deltaKey = (d: UsageDelta) => `${d.tenant}\u0000${d.limit.id}\u0000${d.periodId}`;
 
@@ -222,7 +232,7 @@ export class Flusher {
     for (const book of this.o.books.books()) {
       book.roll(now);
       for (const lease of book.leases.values())
-        if (returnAll || now - lease.lastUsedMs >= this.o.leaseIdleMs) {
+        if (returnAll || (now - lease.lastUsedMs >= this.o.leaseIdleMs && worthReturning(lease))) {
           const units = book.returnLease(lease, now, true);
           if (units > 0) this.o.metrics.inc("quotagate_lease_units_returned_total", {}, units);
         }

@@ -126,3 +126,24 @@ describe("the smoothed lease rate", () => {
     expect(rateOf(undefined, START)).toBe(0);
   });
 });
+
+describe("idle leases", () => {
+  it("go back when they matter to what is left, and stay when far below it", async () => {
+    const { clock, store, limiter, decide } = setup();
+    const small = hourly(40);
+    const large = { ...hourly(1_000_000), id: "requests:hour-large" };
+    const plan: Plan = { ...planOf(small), limits: [small, large] };
+    for (let i = 0; i < 6; i++) await decide(plan);
+    const held = (l: LimitSpec) => limiter.books.peek("t_1")!.leases.get(l.id)!.allowance;
+    expect(held(small)).toBeGreaterThan(0);
+    expect(held(large)).toBeGreaterThan(0);
+    const largeHeld = held(large);
+    clock.advance(31_000);
+    await limiter.flush();
+    expect(held(small)).toBe(0);
+    expect(await recorded(store, small)).toBe(6);
+    // A few units of a million: kept for the tenant's next requests (the book settles it when it leaves).
+    expect(held(large)).toBe(largeHeld);
+    expect(await recorded(store, large)).toBe(6 + largeHeld);
+  });
+});
