@@ -25,7 +25,7 @@ class Model {
   share(limit: LimitSpec, caller: string, nowMs: number): number {
     const k = `${limit.id}|${grantPeriod(limit, nowMs).id}`;
     const s = updateSharers(this.sharers.get(k) ?? null, caller, nowMs, SHARER_WINDOW_MS, SHARER_SLOTS);
-    this.sharers.set(k, s.next);
+    if (s.write) this.sharers.set(k, s.next);
     return s.count;
   }
 

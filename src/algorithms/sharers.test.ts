@@ -8,7 +8,7 @@ const NOW = 1_000_000;
 
 describe("updateSharers", () => {
   it("an empty registry holds the caller alone", () => {
-    expect(updateSharers(null, "a", NOW, 10_000, 16)).toEqual({ next: `a:${NOW}`, count: 1 });
+    expect(updateSharers(null, "a", NOW, 10_000, 16)).toEqual({ next: `a:${NOW}`, count: 1, write: true });
     expect(updateSharers("", "a", NOW, 10_000, 16).count).toBe(1);
   });
 
@@ -17,6 +17,7 @@ describe("updateSharers", () => {
     expect(updateSharers(raw, "a", NOW, 10_000, 16)).toEqual({
       next: `a:${NOW},c:${NOW - 1},b:${NOW - 9_000}`,
       count: 3,
+      write: true,
     });
   });
 
@@ -25,7 +26,15 @@ describe("updateSharers", () => {
     expect(updateSharers(raw, "a", NOW, 10_000, 16)).toEqual({
       next: `a:${NOW},c:${NOW - 10_000}`,
       count: 2,
+      write: true,
     });
+  });
+
+  it("is not written again while it lists the caller from the last quarter of the window", () => {
+    const raw = `a:${NOW - 2_500},b:${NOW - 9_000}`;
+    expect(updateSharers(raw, "a", NOW, 10_000, 16)).toMatchObject({ count: 2, write: false });
+    expect(updateSharers(raw, "a", NOW + 1, 10_000, 16)).toMatchObject({ count: 2, write: true });
+    expect(updateSharers(raw, "b", NOW, 10_000, 16)).toMatchObject({ count: 2, write: true });
   });
 
   it("keeps at most `slots` isolates (the most recent)", () => {
@@ -38,7 +47,7 @@ describe("updateSharers", () => {
   it("skips malformed parts and ids holding ':'", () => {
     const s = updateSharers(`junk,:5,x:y:${NOW},z:abc`, "a", NOW, 10_000, 16);
     // "x:y" is an id (split at the last ':'); "z:abc" has no valid time and is dropped.
-    expect(s).toEqual({ next: `a:${NOW},x:y:${NOW}`, count: 2 });
+    expect(s).toEqual({ next: `a:${NOW},x:y:${NOW}`, count: 2, write: true });
   });
 
   it("its output reads back as the same registry (property)", () => {
@@ -56,7 +65,7 @@ describe("updateSharers", () => {
           const ids = s.next.split(",").map((p) => p.slice(0, p.lastIndexOf(":")));
           expect(new Set(ids).size).toBe(ids.length);
           expect(ids[0]).toBe(caller);
-          expect(updateSharers(s.next, caller, NOW, 10_000, slots)).toEqual(s);
+          expect(updateSharers(s.next, caller, NOW, 10_000, slots)).toEqual({ ...s, write: false });
         },
       ),
     );

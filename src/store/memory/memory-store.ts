@@ -64,7 +64,8 @@ export class MemoryStore implements Store {
         SHARER_WINDOW_MS,
         SHARER_SLOTS,
       );
-      this.sharers.set(key, { raw: s.next, expireAtMs: retentionEndMs(limit, period, GRACE_MS) });
+      if (s.write)
+        this.sharers.set(key, { raw: s.next, expireAtMs: retentionEndMs(limit, period, GRACE_MS) });
       return s.count;
     };
     const plan = planAcquire(items, slots, nowMs, caller ? sharersOf : undefined);

@@ -40,17 +40,22 @@ const SHARERS_LUA = `-- isolates that drew on this limit lately (the caller incl
 local function sharers(key, ttl)
   if caller == "" then return 1 end
   local live = {}
+  local mine = -1
   local raw = redis.call("HGET", key, tenant)
   if raw then
     for id, ts in string.gmatch(raw, "([^,]+):(%d+)") do
       ts = tonumber(ts)
-      if id ~= caller and ts >= now - win then live[#live + 1] = { id, ts } end
+      if id == caller then mine = math.max(mine, ts)
+      elseif ts >= now - win then live[#live + 1] = { id, ts } end
     end
   end
   table.sort(live, function(a, b) return a[2] > b[2] end)
   local parts = { caller .. ":" .. string.format("%d", now) }
   for j = 1, math.min(#live, slots - 1) do parts[#parts + 1] = live[j][1] .. ":" .. string.format("%d", live[j][2]) end
-  if redis.call("HSET", key, tenant, table.concat(parts, ",")) == 1 then redis.call("PEXPIRE", key, ttl) end
+  -- listed within the last quarter of the window: the entry still counts the caller, and is not written again
+  if mine < now - win / 4 and redis.call("HSET", key, tenant, table.concat(parts, ",")) == 1 then
+    redis.call("PEXPIRE", key, ttl)
+  end
   return #parts
 end
 -- shared: one share stays in reserve for whichever isolate runs out first
@@ -187,7 +192,7 @@ for i = 1, n do
   out[#out + 1] = it.retry
 end
 return out`;
-export const ACQUIRE_SHA = "688bb3e38e359233bcff07854073ef5ca91830c2";
+export const ACQUIRE_SHA = "0ef3afd60e670e015090afd8e930fb5ff56c7120";
 
 /**
  * ADJUST: applies usage deltas (lease returns, async counts, fail-open settlements) of many tenants in one call
