@@ -22,7 +22,7 @@ function metered(inner: Store = createMemoryStore()) {
 }
 
 describe("meteredStore", () => {
-  it("counts an acquire's commands: EVALSHA, reads, sharer registry, a write per granted limit", async () => {
+  it("counts an acquire's commands: EVALSHA, takes, sharer registry, give-backs", async () => {
     const { store, commands } = metered();
     const minute = lim("minute", 2);
     const sliding = lim("sliding:1h", 100);
@@ -36,11 +36,14 @@ describe("meteredStore", () => {
       "iso-a",
     );
     expect(r.ok).toBe(true);
-    // 1 + minute (1 read + 2 sharers + 1 write) + sliding (2 reads + 2 sharers + 1 write)
-    expect(commands("acquire")).toBe(10);
+    // 1 + minute (1 take + 2 sharers: a lease a split could cut) + sliding (1 read + 1 take; want = min: no registry)
+    expect(commands("acquire")).toBe(6);
     const refused = await store.acquire("t", [{ limit: minute, min: 1, want: 1 }], T0);
     expect(refused.ok).toBe(false);
-    expect(commands("acquire")).toBe(12); // 1 + one read, no registry, no write
+    expect(commands("acquire")).toBe(9); // 1 + the take + its give-back, no registry
+    const partial = await store.acquire("u", [{ limit: minute, min: 1, want: 5 }], T0);
+    expect(partial.items[0]!.granted).toBe(2);
+    expect(commands("acquire")).toBe(9 + 3); // 1 + the take + the give-back of what was over the limit, no caller
   });
 
   it("counts flushes (deltas script and stats), reads and fixed-cost calls by operation", async () => {

@@ -1,17 +1,32 @@
 // A Store that counts the Redis commands each call costs as Upstash bills them (every command a Lua script runs
 // included), for the cost estimates of stats, metrics and the dashboard. The counts are estimates from what the
 // scripts do per item; the benchmark measures the real figures on a redis-server.
+import { SHARER_SLOTS } from "../algorithms/sharers.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { AcquireItem, AcquireResult, FlushBatch, Store } from "./store.ts";
 
-/** EVALSHA, then per limit: its reads (two buckets for a sliding window), the sharer registry's read and write when
- * the isolate names itself, and one write when units are granted (expiries are set once per period: left out). */
+/** EVALSHA, then per limit: its read or optimistic take (two buckets for a sliding window), a give-back when a counter
+ * took more than it was granted, a bucket's write, and the sharer registry's read and write where a fair split could
+ * cut a lease (expiries are set once per field: left out). */
 export function acquireCommands(items: AcquireItem[], result: AcquireResult, caller?: string): number {
   let n = 1;
+  let taking = true;
   items.forEach((it, i) => {
+    const g = result.items[i];
+    const granted = g?.granted ?? 0;
     n += it.limit.window.kind === "sliding" ? 2 : 1;
-    if (caller) n += 2;
-    if ((result.items[i]?.granted ?? 0) > 0) n += 1;
+    if (it.limit.window.kind === "bucket") n += granted > 0 ? 1 : 0;
+    else if (taking && it.want > granted) n += 1;
+    if (it.limit.mode === "enforce" && (g?.available ?? 0) + granted < it.min) taking = false;
+    const before = (g?.available ?? 0) + granted;
+    if (
+      result.ok &&
+      caller &&
+      it.limit.mode === "enforce" &&
+      it.want > it.min &&
+      before < it.want * SHARER_SLOTS
+    )
+      n += 2;
   });
   return n;
 }
