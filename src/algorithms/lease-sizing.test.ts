@@ -44,6 +44,13 @@ describe("leaseWant", () => {
     expect(leaseWant({ ...base, initialUnits: 5_000 })).toBe(1_000);
   });
 
+  it("asks for the need alone when about one unit is expected over the horizon (the exchange is the decision)", () => {
+    // 0.75 units/min x 1.25 headroom = 0.94 units expected in the minute left: a lease would not amortize.
+    expect(leaseWant({ ...base, need: 2, ratePerMs: 0.75 / 60_000 })).toBe(2);
+    // 1 unit/min expected 1.25: a lease of the need plus 2 pays for itself.
+    expect(leaseWant({ ...base, need: 2, ratePerMs: 1 / 60_000 })).toBe(4);
+  });
+
   it("a period that already ended asks for the need alone", () => {
     expect(leaseWant({ ...base, ratePerMs: 1, periodLeftMs: -5 })).toBe(1);
   });
