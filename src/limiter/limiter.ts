@@ -7,46 +7,18 @@ import type { TenantBook } from "../cache/tenant-book.ts";
 import type { Clock } from "../core/clock.ts";
 import { QuotaGateError } from "../core/errors.ts";
 import { type Cost, type Decision, type LimitState, type Need, needsOf, type Plan } from "../core/quota.ts";
-import type { Metrics } from "../metrics/metrics.ts";
 import type { AcquireItem, AcquireResult, Store } from "../store/store.ts";
 import { Breaker } from "./breaker.ts";
 import { Exchanges } from "./exchanges.ts";
 import { Flusher, type WaitUntil } from "./flusher.ts";
 import { leaseItems, rateOf } from "./lease-requests.ts";
+import type { LimiterOptions } from "./limiter-options.ts";
 import { decision } from "./limit-states.ts";
 import { Prefetcher } from "./prefetch.ts";
 import { settleIn } from "./settlement.ts";
 import { withTimeout } from "./timeout.ts";
 
-export type { WaitUntil };
-
-export interface LimiterOptions {
-  store: Store;
-  clock: Clock;
-  metrics: Metrics;
-  /** Tenant books held in the isolate. */
-  cacheSize: number;
-  /** Byte budget of the isolate cache. */
-  cacheBytes?: number;
-  /** How long a denial is trusted without asking the store again. */
-  cacheTtlMs: number;
-  /** How long a request waits for a store round trip (its own or a coalesced one). */
-  storeTimeoutMs: number;
-  /** Longest span of traffic one lease covers (beyond the next forced exchange). */
-  leaseHorizonMs?: number;
-  /** Unused allowance idle this long is returned at the next flush. */
-  leaseIdleMs?: number;
-  /** Flushes (returns, async counts, stats) ride on requests at most this often. */
-  flushIntervalMs?: number;
-  /** Fleet stats and returns to periods already over are sent at most this often. */
-  lazyFlushIntervalMs?: number;
-  /** Validity of a token-bucket lease: tokens taken from the bucket must be spent soon after. */
-  bucketLeaseMs?: number;
-  /** How early, before a calendar window ends, the next window's allowance is fetched in the background. */
-  prefetchMs?: number;
-  /** While the store is unreachable, how often one request probes it in the background. */
-  probeIntervalMs?: number;
-}
+export type { LimiterOptions, WaitUntil };
 
 type Settings = Required<Omit<LimiterOptions, "store" | "clock" | "metrics">>;
 
